@@ -1,0 +1,32 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Hot numeric code is compiled without runtime exclusivity checks and, in release builds,
+// without overflow/bounds traps: the kernels index through unsafe buffers they size themselves.
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "LatentLens",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lens", targets: ["lens"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "GraphTask"),
+        .target(name: "Transformer", dependencies: ["CBLAS", "HDF5", "GraphTask"],
+                swiftSettings: fastMath),
+        .executableTarget(name: "lens", dependencies: ["HDF5", "GraphTask", "Transformer"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "GraphTaskTests", dependencies: ["GraphTask"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "HDF5", "GraphTask"],
+                    resources: [.copy("Fixtures")]),
+    ]
+)
