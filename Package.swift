@@ -3,7 +3,10 @@ import PackageDescription
 
 // Hot numeric code is compiled without runtime exclusivity checks and, in release builds,
 // without overflow/bounds traps: the kernels index through unsafe buffers they size themselves.
+// It uses the Swift 5 language mode: raw pointers are not Sendable, and the parallel loops hand
+// disjoint ranges of one buffer to each core by construction.
 let fastMath: [SwiftSetting] = [
+    .swiftLanguageMode(.v5),
     .unsafeFlags(["-enforce-exclusivity=unchecked"]),
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]

@@ -1,0 +1,55 @@
+/// Every intermediate of one forward pass over a [batch, length] token block, kept for the
+/// backward pass and for hooks. Buffers are allocated once and reused while the block fits.
+final class Activations {
+    let config: ModelConfig
+    let batch: Int, length: Int
+    var rows: Int { batch * length }
+
+    /// Per-block intermediates.
+    struct Block {
+        let ln1, ln1Mean, ln1Rstd, q, k, v, pattern, z, attnOut, residMid: FloatStorage
+        let ln2, ln2Mean, ln2Rstd, mlpPre, mlpPost, mlpOut: FloatStorage
+        let relK, relQ: FloatStorage
+    }
+
+    let tokens: Int32Storage
+    /// resid[0] is the embedding; resid[l + 1] is block l's output.
+    let resid: [FloatStorage]
+    let blocks: [Block]
+    let relLN, relMean, relRstd: FloatStorage
+    let lnFinal, lnFinalMean, lnFinalRstd: FloatStorage
+    let logits: [FloatStorage]
+    /// Scratch for hooks that need a tensor the forward pass does not otherwise materialise
+    /// (allocated the first time such a hook is registered).
+    var scores: FloatStorage?
+    var result: FloatStorage?
+
+    init(config: ModelConfig, batch: Int, length: Int) {
+        self.config = config
+        self.batch = batch
+        self.length = length
+        let n = batch * length, d = config.modelWidth, f = config.mlpWidth, w = config.relativeWindow
+        let patternCount = batch * config.heads * length * length
+        tokens = Int32Storage(count: n * 4)
+        resid = (0...config.layers).map { _ in FloatStorage(count: n * d) }
+        blocks = (0..<config.layers).map { _ in
+            Block(ln1: FloatStorage(count: n * d), ln1Mean: FloatStorage(count: n), ln1Rstd: FloatStorage(count: n),
+                  q: FloatStorage(count: n * d), k: FloatStorage(count: n * d), v: FloatStorage(count: n * d),
+                  pattern: FloatStorage(count: patternCount), z: FloatStorage(count: n * d),
+                  attnOut: FloatStorage(count: n * d), residMid: FloatStorage(count: n * d),
+                  ln2: FloatStorage(count: n * d), ln2Mean: FloatStorage(count: n), ln2Rstd: FloatStorage(count: n),
+                  mlpPre: FloatStorage(count: n * f), mlpPost: FloatStorage(count: n * f), mlpOut: FloatStorage(count: n * d),
+                  relK: FloatStorage(count: w * d), relQ: FloatStorage(count: w * d))
+        }
+        relLN = FloatStorage(count: w * d)
+        relMean = FloatStorage(count: w)
+        relRstd = FloatStorage(count: w)
+        lnFinal = FloatStorage(count: n * d)
+        lnFinalMean = FloatStorage(count: n)
+        lnFinalRstd = FloatStorage(count: n)
+        logits = config.factorSizes.map { FloatStorage(count: n * $0) }
+    }
+
+    /// Whether these buffers were made for exactly this block shape.
+    func fits(batch: Int, length: Int) -> Bool { self.batch == batch && self.length == length }
+}

@@ -1,0 +1,90 @@
+/// What a hook function is told besides the tensor: which point fired, at which iteration.
+public struct HookEvent: Sendable {
+    public let name: String
+    public let iteration: Int
+}
+
+/// Which recurrent iterations a hook fires on.
+public enum IterationFilter: Sendable {
+    case all
+    case only(Set<Int>)
+    /// The last iteration of a run, whatever its count.
+    case last
+
+    func contains(_ iteration: Int, of total: Int) -> Bool {
+        switch self {
+        case .all: return true
+        case .only(let set): return set.contains(iteration)
+        case .last: return iteration == total - 1
+        }
+    }
+}
+
+/// A set of hook functions attached to hook points by glob, for one or more forward passes.
+///
+/// Observers receive a copy of the tensor; interveners may replace it (same shape) and the
+/// forward pass continues from their tensor. With no `Hooks` at all, the forward pass does no
+/// hook work whatsoever.
+public final class Hooks {
+    enum Kind { case observe((HookEvent, Tensor) -> Void), intervene((HookEvent, inout Tensor) -> Void) }
+    struct Entry { let pattern: String; let iterations: IterationFilter; let kind: Kind }
+
+    let validNames: [String]
+    var entries: [Entry] = []
+    /// Names with at least one entry, resolved when entries are added.
+    var activeNames: Set<String> = []
+
+    /// Hooks for a model of `config`.
+    public init(config: ModelConfig) {
+        validNames = HookPoints(layers: config.layers).names
+    }
+
+    /// Every hook name of this model.
+    public var names: [String] { validNames }
+
+    /// The hook names a glob selects; throws with the nearest names when it selects none.
+    public func resolve(_ pattern: String) throws -> [String] {
+        let matches = validNames.filter { hookNameMatches(pattern, $0) }
+        if matches.isEmpty {
+            throw ModelError.unknownHook(pattern: pattern, suggestions: nearestNames(to: pattern, among: validNames))
+        }
+        return matches
+    }
+
+    /// Calls `body` with a copy of every tensor whose hook name matches `pattern`.
+    public func observe(_ pattern: String, iterations: IterationFilter = .all,
+                        _ body: @escaping (HookEvent, Tensor) -> Void) throws {
+        activeNames.formUnion(try resolve(pattern))
+        entries.append(Entry(pattern: pattern, iterations: iterations, kind: .observe(body)))
+    }
+
+    /// Lets `body` replace every tensor whose hook name matches `pattern`.
+    public func intervene(_ pattern: String, iterations: IterationFilter = .all,
+                          _ body: @escaping (HookEvent, inout Tensor) -> Void) throws {
+        activeNames.formUnion(try resolve(pattern))
+        entries.append(Entry(pattern: pattern, iterations: iterations, kind: .intervene(body)))
+    }
+
+    /// Whether any entry may fire at `name` (cheap; checked before any copy is made).
+    @inline(__always) func isActive(_ name: String) -> Bool { activeNames.contains(name) }
+
+    /// Fires every matching entry on the buffer at `pointer`, copying interventions back.
+    func fire(_ name: String, iteration: Int, of total: Int, pointer: UnsafeMutablePointer<Float>, shape: [Int]) {
+        var tensor: Tensor?
+        for entry in entries where entry.iterations.contains(iteration, of: total) && hookNameMatches(entry.pattern, name) {
+            var current = tensor ?? Tensor(shape: shape, copying: pointer)
+            let event = HookEvent(name: name, iteration: iteration)
+            switch entry.kind {
+            case .observe(let body):
+                body(event, current)
+            case .intervene(let body):
+                body(event, &current)
+                precondition(current.shape == shape, "hook on \(name) changed the tensor's shape from \(shape) to \(current.shape)")
+                current.scalars.withUnsafeBufferPointer { source in
+                    if let base = source.baseAddress { pointer.update(from: base, count: current.count) }
+                }
+            }
+            tensor = current
+        }
+    }
+}

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Summary of a weighted softmax cross-entropy over some rows.
+struct CrossEntropyTotals {
+    var weightedLoss: Double = 0
+    var weight: Double = 0
+    var counted = 0
+    var correct = 0
+}
+
+/// Softmax cross-entropy of `rows` logit rows against integer targets, with per-row weights.
+///
+/// Writes dLogits = weight · (softmax − onehot) · gradientScale (zero rows for weight 0) when
+/// `dLogits` is non-nil. Targets are read at `targets[r * targetStride]`.
+func crossEntropyForwardBackward(dLogits: UnsafeMutablePointer<Float>?, logits: UnsafePointer<Float>,
+                                 targets: UnsafePointer<Int32>, targetStride: Int,
+                                 weights: UnsafePointer<Float>, rows: Int, classes: Int,
+                                 gradientScale: Float) -> CrossEntropyTotals {
+    var totals = CrossEntropyTotals()
+    for r in 0..<rows {
+        let w = weights[r]
+        let row = logits + r * classes
+        if w == 0 {
+            if let dLogits { (dLogits + r * classes).initialize(repeating: 0, count: classes) }
+            continue
+        }
+        let target = Int(targets[r * targetStride])
+        var maxLogit = row[0], best = 0
+        for c in 1..<classes where row[c] > maxLogit { maxLogit = row[c]; best = c }
+        var sum: Float = 0
+        for c in 0..<classes { sum += expf(row[c] - maxLogit) }
+        let logSum = logf(sum) + maxLogit
+        totals.weightedLoss += Double(w) * Double(logSum - row[target])
+        totals.weight += Double(w)
+        totals.counted += 1
+        if best == target { totals.correct += 1 }
+        if let dLogits {
+            let g = dLogits + r * classes
+            let s = w * gradientScale
+            for c in 0..<classes { g[c] = expf(row[c] - logSum) * s }
+            g[target] -= s
+        }
+    }
+    return totals
+}
+
+/// Index of the largest element (the lowest index among ties).
+@inline(__always)
+func argmax(_ row: UnsafePointer<Float>, count: Int) -> Int {
+    var best = 0
+    var bestValue = row[0]
+    for c in 1..<count where row[c] > bestValue { bestValue = row[c]; best = c }
+    return best
+}

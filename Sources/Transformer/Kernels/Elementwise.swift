@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// out = max(x, 0)
+func reluForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { out[i] = max(x[i], 0) }
+}
+
+/// dx = dOut where the forward input was positive (overwrites dx; dx may alias dOut).
+func reluBackward(_ dx: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>,
+                  _ x: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { dx[i] = x[i] > 0 ? dOut[i] : 0 }
+}
+
+/// out = a + b
+func addForward(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { out[i] = a[i] + b[i] }
+}
+
+/// y += x
+func accumulate(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] += x[i] }
+}

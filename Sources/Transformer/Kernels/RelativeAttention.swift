@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CBLAS
+
+// DeBERTa-style causal attention with relative positions (docs/model-spec.md):
+//   δ(n, m) = clamp(m − n, −(W−1), 0) + (W−1)
+//   s[h,n,m] = (q[n,h]·k[m,h] + q[n,h]·Rk[δ,h] + k[m,h]·Rq[δ,h]) · scale,   m ≤ n
+//   p = softmax_m(s),  z[n,h] = Σ_m p[h,n,m] v[m,h]
+// q, k, v, z are [B, L, H, Dh] (row stride D = H·Dh); Rk, Rq are [W, H, Dh]; scores and
+// pattern are [B, H, L, L]. Each (b, h) is an independent item; the content term and the
+// two position terms are small sgemms: c2p[n, δ] = q[n]·Rk[δ], p2c[m, δ] = k[m]·Rq[δ].
+
+/// Shapes shared by the attention kernels.
+struct AttentionShape {
+    var batch: Int, length: Int, heads: Int, headWidth: Int, window: Int
+    var width: Int { heads * headWidth }
+    var scale: Float { 1 / (3 * Float(headWidth)).squareRoot() }
+
+    /// Relative-position index of key m seen from query n.
+    @inline(__always) func delta(_ n: Int, _ m: Int) -> Int {
+        max(m - n, 1 - window) + window - 1
+    }
+}
+
+/// Forward pass: writes `pattern` (and, when non-nil, the masked pre-softmax `scores`) and `z`.
+func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMutablePointer<Float>,
+                              scores: UnsafeMutablePointer<Float>?,
+                              q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                              relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>, shape: AttentionShape) {
+    let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
+    let scale = shape.scale
+    parallelItems(shape.batch * H) { item in
+        let b = item / H, h = item % H
+        let qh = q + b * L * D + h * Dh, kh = k + b * L * D + h * Dh, vh = v + b * L * D + h * Dh
+        let p = pattern + item * L * L
+        let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W)
+        defer { c2p.deallocate() }
+        let p2c = c2p + L * W
+        // Content scores for all pairs (the upper triangle is overwritten by the mask below).
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
+                    1, qh, Int32(D), kh, Int32(D), 0, p, Int32(L))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(W), Int32(Dh),
+                    1, qh, Int32(D), relK + h * Dh, Int32(D), 0, c2p, Int32(W))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(W), Int32(Dh),
+                    1, kh, Int32(D), relQ + h * Dh, Int32(D), 0, p2c, Int32(W))
+        for n in 0..<L {
+            let row = p + n * L
+            var maxScore = -Float.infinity
+            for m in 0...n {
+                let d = shape.delta(n, m)
+                let s = (row[m] + c2p[n * W + d] + p2c[m * W + d]) * scale
+                row[m] = s
+                maxScore = max(maxScore, s)
+            }
+            if let scores {
+                let out = scores + item * L * L + n * L
+                out.update(from: row, count: n + 1)
+                for m in (n + 1)..<L { out[m] = -.infinity }
+            }
+            var sum: Float = 0
+            for m in 0...n {
+                let e = expf(row[m] - maxScore)
+                row[m] = e
+                sum += e
+            }
+            let inverse = 1 / sum
+            for m in 0...n { row[m] *= inverse }
+            for m in (n + 1)..<L { row[m] = 0 }
+        }
+        // z_h = P · V_h
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                    1, p, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
+    }
+}
+
+/// Backward pass. Overwrites `dq`, `dk`, `dv`; adds into `dRelK`, `dRelQ` ([W, D]).
+///
+/// `dRelScratch` holds 2·B·W·D floats for per-sequence partial sums of the shared tables.
+func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+                               dv: UnsafeMutablePointer<Float>,
+                               dRelK: UnsafeMutablePointer<Float>, dRelQ: UnsafeMutablePointer<Float>,
+                               dz: UnsafePointer<Float>, pattern: UnsafePointer<Float>,
+                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>,
+                               shape: AttentionShape, dRelScratch: UnsafeMutablePointer<Float>) {
+    let B = shape.batch, L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
+    let scale = shape.scale
+    let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
+    parallelItems(B * H) { item in
+        let b = item / H, h = item % H
+        let base = b * L * D + h * Dh
+        let qh = q + base, kh = k + base, vh = v + base, dzh = dz + base
+        let dqh = dq + base, dkh = dk + base, dvh = dv + base
+        let p = pattern + item * L * L
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W)
+        defer { scratch.deallocate() }
+        let ds = scratch, dc2p = scratch + L * L, dp2c = dc2p + L * W
+        dc2p.initialize(repeating: 0, count: 2 * L * W)
+        // dV = Pᵀ dZ ; dP = dZ Vᵀ
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                    1, p, Int32(L), dzh, Int32(D), 0, dvh, Int32(D))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
+                    1, dzh, Int32(D), vh, Int32(D), 0, ds, Int32(L))
+        // Softmax backward, scaled; then scatter into the relative-position buckets.
+        for n in 0..<L {
+            let prow = p + n * L, row = ds + n * L
+            var dot: Float = 0
+            for m in 0...n { dot += prow[m] * row[m] }
+            for m in 0...n {
+                let g = prow[m] * (row[m] - dot) * scale
+                row[m] = g
+                let d = shape.delta(n, m)
+                dc2p[n * W + d] += g
+                dp2c[m * W + d] += g
+            }
+            for m in (n + 1)..<L { row[m] = 0 }
+        }
+        // dQ = dS K + dC2P Rk ;  dK = dSᵀ Q + dP2C Rq
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                    1, ds, Int32(L), kh, Int32(D), 0, dqh, Int32(D))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
+                    1, dc2p, Int32(W), relK + h * Dh, Int32(D), 1, dqh, Int32(D))
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                    1, ds, Int32(L), qh, Int32(D), 0, dkh, Int32(D))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
+                    1, dp2c, Int32(W), relQ + h * Dh, Int32(D), 1, dkh, Int32(D))
+        // Per-sequence partials of dRk = dC2Pᵀ Q and dRq = dP2Cᵀ K (head h's columns only).
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(W), Int32(Dh), Int32(L),
+                    1, dc2p, Int32(W), qh, Int32(D), 0, partialK + b * W * D + h * Dh, Int32(D))
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(W), Int32(Dh), Int32(L),
+                    1, dp2c, Int32(W), kh, Int32(D), 0, partialQ + b * W * D + h * Dh, Int32(D))
+    }
+    for b in 0..<B {
+        let pk = partialK + b * W * D, pq = partialQ + b * W * D
+        for i in 0..<(W * D) { dRelK[i] += pk[i]; dRelQ[i] += pq[i] }
+    }
+}

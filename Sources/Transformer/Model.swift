@@ -1,0 +1,85 @@
+import CBLAS
+import GraphTask
+
+/// The paper's recurrent transformer: parameters in one flat buffer laid out by `ParameterLayout`.
+public final class Model: @unchecked Sendable {
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    let weights: FloatStorage
+    let hookPoints: HookPoints
+    /// Longest sequence a forward pass accepts (attention keeps an L × L pattern per head).
+    public static let maximumLength = 4096
+
+    /// A model of `config` with all parameters zero.
+    public init(config: ModelConfig) throws {
+        try config.validate()
+        self.config = config
+        layout = ParameterLayout(config: config)
+        weights = FloatStorage(count: layout.totalCount)
+        hookPoints = HookPoints(layers: config.layers)
+        BLASThreads.configure()
+    }
+
+    /// A model initialised like GPT-2: weights N(0, 0.02), biases 0, LayerNorm weights 1.
+    public static func randomlyInitialised(config: ModelConfig, seed: UInt64) throws -> Model {
+        let model = try Model(config: config)
+        var rng = TaskRNG(seed: seed)
+        for slot in model.layout.slots {
+            let p = model.weights.pointer + slot.offset
+            if slot.name.hasSuffix(".bias") {
+                p.update(repeating: 0, count: slot.count)
+            } else if slot.name.contains("ln") && slot.shape.count == 1 {
+                p.update(repeating: 1, count: slot.count)
+            } else {
+                for i in 0..<slot.count { p[i] = 0.02 * gaussian(&rng) }
+            }
+        }
+        return model
+    }
+
+    /// A copy of all parameters, flat, in layout order.
+    public var parameters: [Float] {
+        get { weights.array }
+        set {
+            precondition(newValue.count == layout.totalCount, "parameter count \(newValue.count) ≠ \(layout.totalCount)")
+            newValue.withUnsafeBufferPointer { source in
+                if let base = source.baseAddress { weights.pointer.update(from: base, count: layout.totalCount) }
+            }
+        }
+    }
+
+    /// The parameter tensor named by its state_dict key.
+    public func tensor(named name: String) -> Tensor? {
+        guard let slot = layout.slot(named: name) else { return nil }
+        return Tensor(shape: slot.shape, copying: weights.pointer + slot.offset)
+    }
+
+    /// Replaces the parameter tensor `name`; its shape must match.
+    public func setTensor(named name: String, _ tensor: Tensor) throws {
+        guard let slot = layout.slot(named: name) else { throw ModelError.missingTensor(name: name, file: "model") }
+        guard slot.shape == tensor.shape else {
+            throw ModelError.wrongShape(name: name, expected: slot.shape, found: tensor.shape, file: "model")
+        }
+        tensor.scalars.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { (weights.pointer + slot.offset).update(from: base, count: slot.count) }
+        }
+    }
+
+    /// Pointer to the parameter at `offset` in the flat buffer.
+    @inline(__always) func parameter(_ offset: Int) -> UnsafeMutablePointer<Float> { weights.pointer + offset }
+}
+
+/// A standard normal sample (Box–Muller) from the task RNG, so initialisation is reproducible.
+func gaussian(_ rng: inout TaskRNG) -> Float {
+    let u1 = max(rng.unitDouble(), 1e-300), u2 = rng.unitDouble()
+    return Float((-2 * logDouble(u1)).squareRoot() * cosDouble(2 * Double.pi * u2))
+}
+
+/// OpenBLAS thread count, set once to the cores the kernels use.
+enum BLASThreads {
+    static let configured: Bool = {
+        openblas_set_num_threads(Int32(ComputeThreads.count))
+        return true
+    }()
+    static func configure() { _ = configured }
+}

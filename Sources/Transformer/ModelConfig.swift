@@ -1,0 +1,55 @@
+import GraphTask
+
+/// Hyper-parameters of the recurrent transformer (DESIGN "The model").
+public struct ModelConfig: Sendable, Equatable, Codable {
+    public var layers: Int
+    public var heads: Int
+    public var modelWidth: Int
+    public var headWidth: Int
+    public var mlpWidth: Int
+    public var relativeWindow: Int
+    public var layerNormEpsilon: Float
+    public var names: Int
+    public var modulus: Int
+
+    /// The paper's interpretability configuration: 2 layers, 16 heads of 16, d_model 256, MLP 1024.
+    public static let paper = ModelConfig(layers: 2, heads: 16, modelWidth: 256, headWidth: 16,
+                                          mlpWidth: 1024, relativeWindow: 64, layerNormEpsilon: 1e-5,
+                                          names: 128, modulus: 23)
+
+    public init(layers: Int, heads: Int, modelWidth: Int, headWidth: Int, mlpWidth: Int,
+                relativeWindow: Int, layerNormEpsilon: Float = 1e-5, names: Int, modulus: Int) {
+        self.layers = layers
+        self.heads = heads
+        self.modelWidth = modelWidth
+        self.headWidth = headWidth
+        self.mlpWidth = mlpWidth
+        self.relativeWindow = relativeWindow
+        self.layerNormEpsilon = layerNormEpsilon
+        self.names = names
+        self.modulus = modulus
+    }
+
+    /// The token vocabulary this model reads and writes.
+    public var vocabulary: Vocabulary { Vocabulary(names: names, modulus: modulus) }
+
+    /// Sizes of the four factor vocabularies (syntax, variable, operation, value).
+    public var factorSizes: [Int] { vocabulary.factorSizes }
+
+    /// Throws when the sizes cannot form a model.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ModelError.invalidConfig(message) }
+        }
+        try check(layers >= 1, "n_layers must be at least 1, found \(layers)")
+        try check(heads >= 1 && headWidth >= 1, "n_heads and d_head must be positive, found \(heads) and \(headWidth)")
+        try check(heads * headWidth == modelWidth, "n_heads × d_head must equal d_model: \(heads) × \(headWidth) ≠ \(modelWidth)")
+        try check(mlpWidth >= 1, "d_mlp must be positive, found \(mlpWidth)")
+        try check(relativeWindow >= 1, "rel_window must be positive, found \(relativeWindow)")
+        try check(names >= 1 && modulus >= 2, "names must be ≥ 1 and modulus ≥ 2, found \(names) and \(modulus)")
+        try check(layerNormEpsilon > 0, "ln_eps must be positive, found \(layerNormEpsilon)")
+    }
+
+    /// Number of scalar parameters.
+    public var parameterCount: Int { ParameterLayout(config: self).totalCount }
+}

@@ -1,0 +1,101 @@
+import Testing
+@testable import GraphTask
+@testable import Transformer
+
+/// A tiny model whose relative window (4) is shorter than the sequences, so clamping is exercised.
+func tinyConfig() -> ModelConfig {
+    ModelConfig(layers: 2, heads: 2, modelWidth: 8, headWidth: 4, mlpWidth: 12, relativeWindow: 4,
+                 names: 5, modulus: 7)
+}
+
+/// A model with non-degenerate random weights (larger than the training initialisation).
+func randomModel(_ config: ModelConfig, seed: UInt64, scale: Float = 0.3) throws -> Model {
+    let model = try Model(config: config)
+    var rng = TaskRNG(seed: seed)
+    var values = [Float](repeating: 0, count: model.layout.totalCount)
+    for slot in model.layout.slots {
+        let isNormWeight = slot.name.contains("ln") && slot.name.hasSuffix("weight")
+        // MLP biases well above zero keep every ReLU on its linear side, so that finite
+        // differences never straddle a kink.
+        let offset: Float = slot.name.hasSuffix("mlp.fc.bias") ? 3 : 0
+        for i in 0..<slot.count {
+            let u = Float(rng.unitDouble()) * 2 - 1
+            values[slot.offset + i] = isNormWeight ? 1 + 0.2 * u : offset + scale * u
+        }
+    }
+    model.parameters = values
+    return model
+}
+
+/// Random in-vocabulary token ids, flat [batch, length, 4].
+func randomTokens(_ config: ModelConfig, batch: Int, length: Int, seed: UInt64) -> [Int32] {
+    var rng = TaskRNG(seed: seed)
+    let sizes = config.factorSizes
+    return (0..<(batch * length * 4)).map { Int32(rng.next() % UInt64(sizes[$0 % 4])) }
+}
+
+@Suite struct GradientCheckTests {
+    /// Central finite differences on single parameters: in every tensor, the entry with the
+    /// largest gradient and two random entries. The forward pass runs in Float32, so the
+    /// tolerance is 1e-2 relative plus 2e-4 absolute (documented in the README).
+    @Test func everyParameterTensorMatchesFiniteDifferences() throws {
+        let config = tinyConfig()
+        let model = try randomModel(config, seed: 1)
+        let batch = 2, length = 9
+        let inputs = randomTokens(config, batch: batch, length: length, seed: 2)
+        let targets = randomTokens(config, batch: batch, length: length, seed: 3)
+        var rng = TaskRNG(seed: 4)
+        let weights = (0..<(batch * length)).map { _ in Float(rng.unitDouble()) < 0.8 ? 1 + Float(rng.unitDouble()) : 0 }
+        let factorWeights: [Float] = [0.5, 1, 0.25, 2]
+        let bp = Backpropagation(model: model)
+        func loss() -> Double {
+            bp.lossAndGradient(inputs: inputs, targets: targets, positionWeights: weights, batch: batch,
+                               length: length, factorWeights: factorWeights).loss
+        }
+        _ = loss()
+        let gradient = bp.gradient
+        let theta = model.parameters
+        var checked = 0
+        for slot in model.layout.slots {
+            let entries = slot.offset..<(slot.offset + slot.count)
+            let largest = entries.max { abs(gradient[$0]) < abs(gradient[$1]) } ?? slot.offset
+            for index in [largest, slot.offset + rng.below(slot.count), slot.offset + rng.below(slot.count)] {
+                let epsilon: Float = 1e-3
+                var shifted = theta
+                shifted[index] = theta[index] + epsilon
+                model.parameters = shifted
+                let plus = loss()
+                shifted[index] = theta[index] - epsilon
+                model.parameters = shifted
+                let minus = loss()
+                model.parameters = theta
+                let numeric = (plus - minus) / (2 * Double(epsilon))
+                let analytic = Double(gradient[index])
+                #expect(abs(numeric - analytic) <= 1e-2 * max(abs(numeric), abs(analytic)) + 2e-4,
+                        "\(slot.name)[\(index - slot.offset)]: analytic \(analytic), numeric \(numeric)")
+                checked += 1
+            }
+        }
+        #expect(checked == 3 * model.layout.slots.count)
+        // The largest entries must be far from zero, or the check would compare nothing.
+        #expect(gradient.map { abs($0) }.max() ?? 0 > 1e-2)
+    }
+
+    /// The gradient of a padded position with weight 0 must not depend on its tokens.
+    @Test func unsupervisedPaddingDoesNotChangeTheGradient() throws {
+        let config = tinyConfig()
+        let model = try randomModel(config, seed: 5)
+        let length = 7
+        var inputs = randomTokens(config, batch: 1, length: length, seed: 6)
+        let targets = randomTokens(config, batch: 1, length: length, seed: 7)
+        let weights: [Float] = [1, 1, 1, 1, 1, 0, 0]
+        let bp = Backpropagation(model: model)
+        _ = bp.lossAndGradient(inputs: inputs, targets: targets, positionWeights: weights, batch: 1, length: length, factorWeights: [0, 0, 0, 1])
+        let first = bp.gradient
+        for i in 20..<28 { inputs[i] = Int32(config.factorSizes[i % 4] - 1) }  // change the last two tokens
+        _ = bp.lossAndGradient(inputs: inputs, targets: targets, positionWeights: weights, batch: 1, length: length, factorWeights: [0, 0, 0, 1])
+        let second = bp.gradient
+        let maxDifference = zip(first, second).map { abs($0 - $1) }.max() ?? 0
+        #expect(maxDifference == 0)
+    }
+}
