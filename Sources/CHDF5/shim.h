@@ -1,0 +1,131 @@
+#ifndef LATENTLENS_CHDF5_SHIM_H
+#define LATENTLENS_CHDF5_SHIM_H
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+// HDF5 exposes its predefined types and property-list classes through macros that expand
+// to global ids after an implicit H5open(); Swift cannot import those, so they are
+// re-exported here as functions. The helpers below also paper over API differences
+// between HDF5 1.10 and 1.12+.
+
+// MARK: Predefined datatypes
+
+static inline hid_t lens_H5T_NATIVE_FLOAT(void) { return H5T_NATIVE_FLOAT; }
+static inline hid_t lens_H5T_NATIVE_DOUBLE(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t lens_H5T_NATIVE_INT32(void) { return H5T_NATIVE_INT32; }
+static inline hid_t lens_H5T_NATIVE_INT64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t lens_H5T_NATIVE_UINT8(void) { return H5T_NATIVE_UINT8; }
+static inline hid_t lens_H5T_C_S1(void) { return H5T_C_S1; }
+
+// MARK: File access flags
+
+static inline unsigned lens_H5F_ACC_TRUNC(void) { return H5F_ACC_TRUNC; }
+static inline unsigned lens_H5F_ACC_EXCL(void) { return H5F_ACC_EXCL; }
+static inline unsigned lens_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
+static inline unsigned lens_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
+
+// MARK: Property lists, dataspaces, error stacks
+
+static inline hid_t lens_H5P_DEFAULT(void) { return H5P_DEFAULT; }
+static inline hid_t lens_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
+static inline hid_t lens_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
+static inline hid_t lens_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
+static inline hid_t lens_H5S_ALL(void) { return H5S_ALL; }
+static inline hsize_t lens_H5S_UNLIMITED(void) { return H5S_UNLIMITED; }
+static inline hid_t lens_H5E_DEFAULT(void) { return H5E_DEFAULT; }
+static inline size_t lens_H5T_VARIABLE(void) { return H5T_VARIABLE; }
+
+// MARK: Errors
+
+/// Turns off HDF5's automatic printing of error stacks for the calling thread.
+/// In thread-safe builds the setting lives in a per-thread error stack, so it is
+/// applied once per thread (the flag is thread-local).
+static inline void lens_H5_silence_errors(void) {
+    static _Thread_local int silenced = 0;
+    if (!silenced) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        silenced = 1;
+    }
+}
+
+typedef struct {
+    char *buffer;
+    size_t capacity;
+    int found;
+} lens_H5_error_walk_t;
+
+static inline herr_t lens_H5_error_walk_cb(unsigned n, const H5E_error2_t *err, void *data) {
+    (void)n;
+    lens_H5_error_walk_t *walk = (lens_H5_error_walk_t *)data;
+    if (walk->found || err == NULL) return 0;
+    const char *text = err->desc;
+    char minor[256];
+    if (text == NULL || text[0] == '\0') {
+        // No description: fall back to the minor error message ("Object not found", ...).
+        H5E_type_t type;
+        if (H5Eget_msg(err->min_num, &type, minor, sizeof minor) > 0) {
+            text = minor;
+        }
+    }
+    if (text != NULL && text[0] != '\0') {
+        strncpy(walk->buffer, text, walk->capacity - 1);
+        walk->buffer[walk->capacity - 1] = '\0';
+        walk->found = 1;
+    }
+    return 0;
+}
+
+/// Copies the description of the innermost (most specific) entry of the calling
+/// thread's error stack into `buffer`, then clears the stack. Returns the length of
+/// the message, or 0 when the stack was empty.
+static inline size_t lens_H5_error_message(char *buffer, size_t capacity) {
+    if (buffer == NULL || capacity == 0) return 0;
+    buffer[0] = '\0';
+    lens_H5_error_walk_t walk = { buffer, capacity, 0 };
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, lens_H5_error_walk_cb, &walk);
+    H5Eclear2(H5E_DEFAULT);
+    return strlen(buffer);
+}
+
+/// Clears the calling thread's error stack (after an expected failure).
+static inline void lens_H5_clear_errors(void) { H5Eclear2(H5E_DEFAULT); }
+
+// MARK: Objects
+
+/// The type of the object `name` names relative to `loc` (H5O_TYPE_GROUP, H5O_TYPE_DATASET,
+/// ...), or -1 when it cannot be resolved.
+static inline int lens_H5_object_type(hid_t loc, const char *name) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    if (H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+#else
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+#endif
+    return (int)info.type;
+}
+
+/// The number of attributes attached to the object `obj`, or -1 on failure.
+static inline long long lens_H5_attribute_count(hid_t obj) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    if (H5Oget_info3(obj, &info, H5O_INFO_NUM_ATTRS) < 0) return -1;
+#else
+    H5O_info_t info;
+    if (H5Oget_info2(obj, &info, H5O_INFO_NUM_ATTRS) < 0) return -1;
+#endif
+    return (long long)info.num_attrs;
+}
+
+/// Frees the variable-length data HDF5 allocated while reading into `buffer`.
+static inline herr_t lens_H5_reclaim(hid_t type, hid_t space, void *buffer) {
+#if H5_VERSION_GE(1, 12, 0)
+    return H5Treclaim(type, space, H5P_DEFAULT, buffer);
+#else
+    return H5Dvlen_reclaim(type, space, H5P_DEFAULT, buffer);
+#endif
+}
+
+#endif

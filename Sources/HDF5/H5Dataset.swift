@@ -1,0 +1,201 @@
+import CHDF5
+
+/// A dataset: an n-dimensional array of one element type.
+public final class H5Dataset: H5Object {
+    /// The stored element type.
+    public let elementType: H5ElementType
+    /// The current extent of each axis ([] for a scalar); grows with `append`.
+    public private(set) var shape: [Int]
+
+    private init(file: H5File, path: String, id: hid_t, elementType: H5ElementType, shape: [Int]) {
+        self.elementType = elementType
+        self.shape = shape
+        super.init(file: file, path: path, id: id)
+    }
+
+    /// Wraps the open dataset id `id`, closing it if its type or extent cannot be read.
+    static func wrap(file: H5File, path: String, id: hid_t) throws -> H5Dataset {
+        let type = H5Dget_type(id)
+        let space = H5Dget_space(id)
+        defer {
+            if type >= 0 { H5Tclose(type) }
+            if space >= 0 { H5Sclose(space) }
+        }
+        guard type >= 0, space >= 0, let shape = spaceShape(space) else {
+            let error = H5Error.failed(operation: "inspect dataset", path: path, file: file.path,
+                                       reason: hdf5Message())
+            H5Dclose(id)
+            throw error
+        }
+        return H5Dataset(file: file, path: path, id: id, elementType: H5ElementType(hdf5: type), shape: shape)
+    }
+
+    /// Re-reads the extent from the file (another handle may have appended rows).
+    private func refreshShape() throws {
+        let space = H5Dget_space(id)
+        guard space >= 0 else { throw failure("read the shape of dataset") }
+        defer { H5Sclose(space) }
+        guard let current = spaceShape(space) else { throw failure("read the shape of dataset") }
+        shape = current
+    }
+
+    /// Throws `typeMismatch` unless the stored type is `T`; returns T's native HDF5 type.
+    private func nativeType<T: H5Scalar>(for type: T.Type) throws -> hid_t {
+        guard elementType == T.h5ElementType, let native = T.h5ElementType.nativeType else {
+            throw H5Error.typeMismatch(path: path, file: file.path, stored: elementType, requested: T.h5ElementType)
+        }
+        return native
+    }
+
+    /// Reads the whole dataset; its stored type must be `T`.
+    public func read<T: H5Scalar>(as type: T.Type = T.self) throws -> H5Array<T> {
+        try checkOpen()
+        let memType = try nativeType(for: type)
+        try refreshShape()
+        let count = elementCount(shape)
+        let values = try readValues(count: count, memType: memType, memSpace: lens_H5S_ALL(),
+                                    fileSpace: lens_H5S_ALL(), as: T.self)
+        return H5Array(values: values, shape: shape)
+    }
+
+    /// Reads the hyperslab of `count` elements per axis starting at `start`.
+    public func readSlice<T: H5Scalar>(start: [Int], count: [Int], as type: T.Type = T.self) throws -> H5Array<T> {
+        try checkOpen()
+        let memType = try nativeType(for: type)
+        try refreshShape()
+        guard start.count == shape.count, count.count == shape.count else {
+            throw H5Error.shapeMismatch(
+                path: path, file: file.path,
+                reason: "slice start \(start) and count \(count) must both have \(shape.count) axes like shape \(shape)")
+        }
+        for axis in shape.indices {
+            guard start[axis] >= 0, count[axis] >= 0, start[axis] + count[axis] <= shape[axis] else {
+                throw H5Error.shapeMismatch(
+                    path: path, file: file.path,
+                    reason: "slice start \(start) count \(count) falls outside shape \(shape)")
+            }
+        }
+        let total = elementCount(count)
+        if shape.isEmpty || total == 0 {
+            let values = try readValues(count: total, memType: memType, memSpace: lens_H5S_ALL(),
+                                        fileSpace: lens_H5S_ALL(), as: T.self)
+            return H5Array(values: values, shape: count)
+        }
+        let fileSpace = H5Dget_space(id)
+        guard fileSpace >= 0 else { throw failure("select a slice of dataset") }
+        defer { H5Sclose(fileSpace) }
+        guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, dims(start), nil, dims(count), nil) >= 0 else {
+            throw failure("select a slice of dataset")
+        }
+        let memSpace = H5Screate_simple(Int32(count.count), dims(count), nil)
+        guard memSpace >= 0 else { throw failure("select a slice of dataset") }
+        defer { H5Sclose(memSpace) }
+        let values = try readValues(count: total, memType: memType, memSpace: memSpace,
+                                    fileSpace: fileSpace, as: T.self)
+        return H5Array(values: values, shape: count)
+    }
+
+    /// Reads the rows `range` of the first axis (all of the other axes).
+    public func readRows<T: H5Scalar>(_ range: Range<Int>, as type: T.Type = T.self) throws -> H5Array<T> {
+        try checkOpen()
+        try refreshShape()
+        guard !shape.isEmpty else {
+            throw H5Error.shapeMismatch(path: path, file: file.path, reason: "a scalar dataset has no rows")
+        }
+        let rest = Array(shape.dropFirst())
+        return try readSlice(start: [range.lowerBound] + rest.map { _ in 0 },
+                             count: [range.count] + rest, as: type)
+    }
+
+    /// Runs H5Dread for `count` elements into a new array.
+    private func readValues<T: H5Scalar>(count: Int, memType: hid_t, memSpace: hid_t, fileSpace: hid_t,
+                                         as type: T.Type) throws -> [T] {
+        guard count > 0 else { return [] }
+        var status: herr_t = 0
+        let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            status = H5Dread(id, memType, memSpace, fileSpace, lens_H5P_DEFAULT(), buffer.baseAddress)
+            initialized = status >= 0 ? count : 0
+        }
+        guard status >= 0 else { throw failure("read dataset") }
+        return values
+    }
+
+    /// Appends `rows` rows (row-major `values`) along the first, unlimited axis.
+    public func append<T: H5Scalar>(_ values: [T], rows: Int) throws {
+        try values.withUnsafeBufferPointer { try append($0, rows: rows) }
+    }
+
+    /// Appends `rows` rows read straight from `values`, without copying them first.
+    public func append<T: H5Scalar>(_ values: UnsafeBufferPointer<T>, rows: Int) throws {
+        try checkOpen()
+        let memType = try nativeType(for: T.self)
+        try refreshShape()
+        guard !shape.isEmpty else {
+            throw H5Error.shapeMismatch(path: path, file: file.path, reason: "cannot append rows to a scalar")
+        }
+        let rowShape = Array(shape.dropFirst())
+        guard rows >= 0, values.count == rows * elementCount(rowShape) else {
+            throw H5Error.shapeMismatch(
+                path: path, file: file.path,
+                reason: "\(values.count) values do not make \(rows) rows of shape \(rowShape)")
+        }
+        guard rows > 0 else { return }
+        let oldShape = shape
+        let newShape = [oldShape[0] + rows] + rowShape
+        guard H5Dset_extent(id, dims(newShape)) >= 0 else { throw failure("append rows to") }
+        do {
+            let fileSpace = H5Dget_space(id)
+            guard fileSpace >= 0 else { throw failure("append rows to") }
+            defer { H5Sclose(fileSpace) }
+            let start = [oldShape[0]] + rowShape.map { _ in 0 }
+            let count = [rows] + rowShape
+            guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, dims(start), nil, dims(count), nil) >= 0 else {
+                throw failure("append rows to")
+            }
+            let memSpace = H5Screate_simple(Int32(count.count), dims(count), nil)
+            guard memSpace >= 0 else { throw failure("append rows to") }
+            defer { H5Sclose(memSpace) }
+            guard H5Dwrite(id, memType, memSpace, fileSpace, lens_H5P_DEFAULT(), values.baseAddress) >= 0 else {
+                throw failure("append rows to")
+            }
+        } catch {
+            // Undo the extension so a failed append leaves no rows of fill values behind.
+            if H5Dset_extent(id, dims(oldShape)) < 0 { discardHDF5Error() }
+            throw error
+        }
+        shape = newShape
+    }
+
+    /// The chunk extents, or nil for contiguous or compact storage.
+    func chunkShape() -> [Int]? {
+        let dcpl = H5Dget_create_plist(id)
+        guard dcpl >= 0 else { discardHDF5Error(); return nil }
+        defer { H5Pclose(dcpl) }
+        guard H5Pget_layout(dcpl) == H5D_CHUNKED else { return nil }
+        var chunk = [hsize_t](repeating: 0, count: max(1, shape.count))
+        let rank = H5Pget_chunk(dcpl, Int32(chunk.count), &chunk)
+        guard rank >= 0 else { discardHDF5Error(); return nil }
+        return chunk.prefix(Int(rank)).map { Int($0) }
+    }
+
+    /// The gzip (deflate) level, or nil when the dataset is not gzip-compressed.
+    func gzipLevel() -> Int? {
+        let dcpl = H5Dget_create_plist(id)
+        guard dcpl >= 0 else { discardHDF5Error(); return nil }
+        defer { H5Pclose(dcpl) }
+        let filters = H5Pget_nfilters(dcpl)
+        guard filters > 0 else { return nil }
+        for index in 0..<UInt32(filters) {
+            var flags: UInt32 = 0
+            var valueCount = 8
+            var values = [UInt32](repeating: 0, count: valueCount)
+            var name = [CChar](repeating: 0, count: 64)
+            var config: UInt32 = 0
+            let filter = H5Pget_filter2(dcpl, index, &flags, &valueCount, &values, name.count, &name, &config)
+            if filter == H5Z_FILTER_DEFLATE {
+                return valueCount > 0 ? Int(values[0]) : nil
+            }
+        }
+        return nil
+    }
+}
