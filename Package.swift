@@ -26,10 +26,14 @@ let package = Package(
         .target(name: "GraphTask"),
         .target(name: "Transformer", dependencies: ["CBLAS", "HDF5", "GraphTask"],
                 swiftSettings: fastMath),
-        .executableTarget(name: "lens", dependencies: ["HDF5", "GraphTask", "Transformer"]),
+        .target(name: "Training", dependencies: ["GraphTask", "Transformer", "HDF5"], swiftSettings: fastMath),
+        .executableTarget(name: "lens", dependencies: ["HDF5", "GraphTask", "Transformer", "Training"],
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "GraphTaskTests", dependencies: ["GraphTask"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "HDF5", "GraphTask"],
-                    resources: [.copy("Fixtures")]),
+                    resources: [.copy("Fixtures")], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

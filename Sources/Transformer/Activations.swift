@@ -2,8 +2,11 @@
 /// backward pass and for hooks. Buffers are allocated once and reused while the block fits.
 final class Activations {
     let config: ModelConfig
-    let batch: Int, length: Int
+    /// The block shape currently held; any shape within the capacity fits.
+    private(set) var batch: Int, length: Int
     var rows: Int { batch * length }
+    /// Rows and pattern entries the buffers were allocated for.
+    let rowCapacity: Int, patternCapacity: Int, batchCapacity: Int
 
     /// Per-block intermediates.
     struct Block {
@@ -28,6 +31,9 @@ final class Activations {
         self.config = config
         self.batch = batch
         self.length = length
+        rowCapacity = batch * length
+        patternCapacity = batch * config.heads * length * length
+        batchCapacity = batch
         let n = batch * length, d = config.modelWidth, f = config.mlpWidth, w = config.relativeWindow
         let patternCount = batch * config.heads * length * length
         tokens = Int32Storage(count: n * 4)
@@ -50,6 +56,15 @@ final class Activations {
         logits = config.factorSizes.map { FloatStorage(count: n * $0) }
     }
 
-    /// Whether these buffers were made for exactly this block shape.
-    func fits(batch: Int, length: Int) -> Bool { self.batch == batch && self.length == length }
+    /// Whether a block of this shape fits in the buffers.
+    func fits(batch: Int, length: Int) -> Bool {
+        batch <= batchCapacity && batch * length <= rowCapacity && batch * config.heads * length * length <= patternCapacity
+    }
+
+    /// Reuses the buffers for a block of another shape (which must fit).
+    func reshape(batch: Int, length: Int) {
+        precondition(fits(batch: batch, length: length), "block \(batch) × \(length) does not fit the buffers")
+        self.batch = batch
+        self.length = length
+    }
 }

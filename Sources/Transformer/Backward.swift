@@ -7,6 +7,10 @@ public struct LossReport: Sendable {
     /// Supervised positions and correct argmaxes per factor.
     public var counted: [Int]
     public var correct: [Int]
+    /// Positions weighted more than 1 (those the step must compute), and how many of them the
+    /// value readout got right.
+    public var heavyCounted = 0
+    public var heavyCorrect = 0
 }
 
 /// Computes the gradient of the supervised loss of a token block (llm.c style: the forward
@@ -26,6 +30,7 @@ public final class Backpropagation {
         let dLogits: [FloatStorage]
         let targets: Int32Storage
         let weights: FloatStorage
+        let rowCorrect: UnsafeMutablePointer<Bool>
         init(config c: ModelConfig, batch: Int, length: Int) {
             self.batch = batch
             self.length = length
@@ -39,7 +44,10 @@ public final class Backpropagation {
             dLogits = c.factorSizes.map { FloatStorage(count: n * $0) }
             targets = Int32Storage(count: n * 4)
             weights = FloatStorage(count: n)
+            rowCorrect = .allocate(capacity: n)
+            rowCorrect.initialize(repeating: false, count: n)
         }
+        deinit { rowCorrect.deallocate() }
     }
 
     public init(model: Model) {
@@ -63,9 +71,12 @@ public final class Backpropagation {
                                 batch: Int, length: Int, factorWeights: [Float]) -> LossReport {
         let c = model.config
         if acts?.fits(batch: batch, length: length) != true {
-            acts = Activations(config: c, batch: batch, length: length)
-            scratch = Scratch(config: c, batch: batch, length: length)
+            // Grow with headroom so that slightly longer batches later reuse the buffers.
+            let roomy = length + length / 4 + 8
+            acts = Activations(config: c, batch: batch, length: roomy)
+            scratch = Scratch(config: c, batch: batch, length: roomy)
         }
+        acts?.reshape(batch: batch, length: length)
         guard let acts, let s = scratch else { fatalError("unreachable: buffers were just allocated") }
         let n = batch * length
         precondition(inputs.count == n * 4 && targets.count == n * 4 && positionWeights.count == n,
@@ -85,12 +96,18 @@ public final class Backpropagation {
             let totals = crossEntropyForwardBackward(dLogits: s.dLogits[f].pointer, logits: acts.logits[f].pointer,
                                                      targets: s.targets.pointer + f, targetStride: 4,
                                                      weights: s.weights.pointer, rows: n, classes: sizes[f],
-                                                     gradientScale: scale)
+                                                     gradientScale: scale, rowCorrect: f == 3 ? s.rowCorrect : nil)
             let mean = totals.weight > 0 ? totals.weightedLoss / totals.weight : 0
             report.factorLoss[f] = mean
             report.loss += Double(factorWeights[f]) * mean
             report.counted[f] = totals.counted
             report.correct[f] = totals.correct
+        }
+        if readouts[3] {
+            for r in 0..<n where s.weights.pointer[r] > 1 {
+                report.heavyCounted += 1
+                if s.rowCorrect[r] { report.heavyCorrect += 1 }
+            }
         }
         backward(acts, s, readouts: readouts)
         return report

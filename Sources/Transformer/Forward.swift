@@ -46,7 +46,7 @@ extension Model {
 
             var scores: UnsafeMutablePointer<Float>? = nil
             if let hooks, hooks.isActive(n.scores) {
-                if acts.scores == nil { acts.scores = FloatStorage(count: B * H * L * L) }
+                if acts.scores == nil { acts.scores = FloatStorage(count: acts.patternCapacity) }
                 scores = acts.scores?.pointer
             }
             relativeAttentionForward(z: a.z.pointer, pattern: a.pattern.pointer, scores: scores,
@@ -58,7 +58,7 @@ extension Model {
 
             if let hooks, hooks.isActive(n.result) {
                 // Per-head outputs, summed afterwards so that an intervention on them takes effect.
-                if acts.result == nil { acts.result = FloatStorage(count: N * H * D) }
+                if acts.result == nil { acts.result = FloatStorage(count: acts.rowCapacity * H * D) }
                 guard let result = acts.result?.pointer else { return }
                 headResults(result, z: a.z.pointer, oWeight: parameter(p.oWeight), rows: N)
                 hook(n.result, result, [B, L, H, D])

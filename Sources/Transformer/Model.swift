@@ -65,6 +65,9 @@ public final class Model: @unchecked Sendable {
         }
     }
 
+    /// The flat parameter buffer, for optimizers that update it in place.
+    public var parameterPointer: UnsafeMutablePointer<Float> { weights.pointer }
+
     /// Pointer to the parameter at `offset` in the flat buffer.
     @inline(__always) func parameter(_ offset: Int) -> UnsafeMutablePointer<Float> { weights.pointer + offset }
 }
@@ -75,10 +78,10 @@ func gaussian(_ rng: inout TaskRNG) -> Float {
     return Float((-2 * logDouble(u1)).squareRoot() * cosDouble(2 * Double.pi * u2))
 }
 
-/// OpenBLAS thread count, set once to the cores the kernels use.
+/// OpenBLAS runs single-threaded: `gemm` and `parallelItems` spread work over the cores.
 enum BLASThreads {
     static let configured: Bool = {
-        openblas_set_num_threads(Int32(ComputeThreads.count))
+        openblas_set_num_threads(1)
         return true
     }()
     static func configure() { _ = configured }

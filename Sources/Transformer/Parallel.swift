@@ -23,16 +23,12 @@ func parallelRows(_ rows: Int, tasks: Int, _ body: (Int, Range<Int>) -> Void) {
     }
 }
 
-/// Runs independent items in parallel with OpenBLAS pinned to one thread, so the small
-/// products inside each item do not fight over the cores.
+/// Runs independent items in parallel (OpenBLAS itself is single-threaded, see `gemm`).
 func parallelItems(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 || ComputeThreads.count <= 1 {
         for i in 0..<count { body(i) }
         return
     }
-    let threads = ComputeThreads.count
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(Int32(threads)) }
     DispatchQueue.concurrentPerform(iterations: count, execute: body)
 }
 

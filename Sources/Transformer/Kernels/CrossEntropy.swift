@@ -19,7 +19,7 @@ struct CrossEntropyTotals {
 func crossEntropyForwardBackward(dLogits: UnsafeMutablePointer<Float>?, logits: UnsafePointer<Float>,
                                  targets: UnsafePointer<Int32>, targetStride: Int,
                                  weights: UnsafePointer<Float>, rows: Int, classes: Int,
-                                 gradientScale: Float) -> CrossEntropyTotals {
+                                 gradientScale: Float, rowCorrect: UnsafeMutablePointer<Bool>? = nil) -> CrossEntropyTotals {
     var totals = CrossEntropyTotals()
     for r in 0..<rows {
         let w = weights[r]
@@ -38,6 +38,7 @@ func crossEntropyForwardBackward(dLogits: UnsafeMutablePointer<Float>?, logits: 
         totals.weight += Double(w)
         totals.counted += 1
         if best == target { totals.correct += 1 }
+        rowCorrect?[r] = best == target
         if let dLogits {
             let g = dLogits + r * classes
             let s = w * gradientScale

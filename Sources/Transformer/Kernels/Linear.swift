@@ -1,4 +1,3 @@
-import CBLAS
 
 // y[n, out] = x[n, in] · W[out, in]ᵀ + b[out]   (PyTorch Linear layout, row-major)
 
@@ -12,8 +11,8 @@ func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
         for r in 0..<rows { (y + r * outWidth).update(from: bias, count: outWidth) }
         beta = 1
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outWidth), Int32(inWidth),
-                1, x, Int32(inWidth), weight, Int32(inWidth), beta, y, Int32(outWidth))
+    gemm(transposeA: false, transposeB: true, m: rows, n: outWidth, k: inWidth,
+         x, lda: inWidth, weight, ldb: inWidth, beta: beta, y, ldc: outWidth)
 }
 
 /// Backward of `linearForward`: accumulates into `dWeight`, `dBias` and (when non-nil) `dx`.
@@ -25,15 +24,18 @@ func linearBackward(_ dx: UnsafeMutablePointer<Float>?, _ dWeight: UnsafeMutable
                     _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                     rows: Int, inWidth: Int, outWidth: Int, accumulateInput: Bool = false) {
     if let dx {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inWidth), Int32(outWidth),
-                    1, dy, Int32(outWidth), weight, Int32(inWidth), accumulateInput ? 1 : 0, dx, Int32(inWidth))
+        gemm(transposeA: false, transposeB: false, m: rows, n: inWidth, k: outWidth,
+             dy, lda: outWidth, weight, ldb: inWidth, beta: accumulateInput ? 1 : 0, dx, ldc: inWidth)
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outWidth), Int32(inWidth), Int32(rows),
-                1, dy, Int32(outWidth), x, Int32(inWidth), 1, dWeight, Int32(inWidth))
+    gemm(transposeA: true, transposeB: false, m: outWidth, n: inWidth, k: rows,
+         dy, lda: outWidth, x, ldb: inWidth, beta: 1, dWeight, ldc: inWidth)
     if let dBias {
-        for r in 0..<rows {
-            let row = dy + r * outWidth
-            for o in 0..<outWidth { dBias[o] += row[o] }
+        // Column sums of dy, split over the cores by columns.
+        parallelRows(outWidth, minimumPerTask: 64) { columns in
+            for r in 0..<rows {
+                let row = dy + r * outWidth
+                for o in columns { dBias[o] += row[o] }
+            }
         }
     }
 }

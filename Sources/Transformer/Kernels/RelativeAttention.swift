@@ -32,13 +32,14 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
                               relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>, shape: AttentionShape) {
     let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale
-    parallelItems(shape.batch * H) { item in
+    parallelRows(shape.batch * H, tasks: min(ComputeThreads.count, shape.batch * H)) { _, items in
+      let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W)
+      defer { c2p.deallocate() }
+      let p2c = c2p + L * W
+      for item in items {
         let b = item / H, h = item % H
         let qh = q + b * L * D + h * Dh, kh = k + b * L * D + h * Dh, vh = v + b * L * D + h * Dh
         let p = pattern + item * L * L
-        let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W)
-        defer { c2p.deallocate() }
-        let p2c = c2p + L * W
         // Content scores for all pairs (the upper triangle is overwritten by the mask below).
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
                     1, qh, Int32(D), kh, Int32(D), 0, p, Int32(L))
@@ -73,6 +74,7 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
         // z_h = P · V_h
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, p, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
+      }
     }
 }
 
@@ -89,15 +91,16 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
     let B = shape.batch, L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
-    parallelItems(B * H) { item in
+    parallelRows(B * H, tasks: min(ComputeThreads.count, B * H)) { _, items in
+      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W)
+      defer { scratch.deallocate() }
+      let ds = scratch, dc2p = scratch + L * L, dp2c = dc2p + L * W
+      for item in items {
         let b = item / H, h = item % H
         let base = b * L * D + h * Dh
         let qh = q + base, kh = k + base, vh = v + base, dzh = dz + base
         let dqh = dq + base, dkh = dk + base, dvh = dv + base
         let p = pattern + item * L * L
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W)
-        defer { scratch.deallocate() }
-        let ds = scratch, dc2p = scratch + L * L, dp2c = dc2p + L * W
         dc2p.initialize(repeating: 0, count: 2 * L * W)
         // dV = Pᵀ dZ ; dP = dZ Vᵀ
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
@@ -132,6 +135,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                     1, dc2p, Int32(W), qh, Int32(D), 0, partialK + b * W * D + h * Dh, Int32(D))
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(W), Int32(Dh), Int32(L),
                     1, dp2c, Int32(W), kh, Int32(D), 0, partialQ + b * W * D + h * Dh, Int32(D))
+      }
     }
     for b in 0..<B {
         let pk = partialK + b * W * D, pq = partialQ + b * W * D

@@ -1,0 +1,79 @@
+import GraphTask
+import Transformer
+
+/// Recurrent accuracy of a model on random graphs of one size.
+public struct SizeEvaluation: Codable, Sendable {
+    public var nodes: Int
+    public var graphs: Int
+    /// Fraction of nodes whose value the recurrent run got right.
+    public var nodeAccuracy: Double
+    /// Fraction of graphs with every node right.
+    public var graphAccuracy: Double
+    /// Node accuracy by node depth, and how many nodes had that depth.
+    public var byDepth: [Int: Double]
+    public var nodesByDepth: [Int: Int]
+    public var maxDepth: Int
+}
+
+/// Evaluates a model recurrently through its discrete bottleneck, as in the paper.
+public struct Evaluator: Sendable {
+    public var leaves: Int = 6
+    public var extraIterations: Int = 0
+    public var batchSize: Int = 16
+    public var seed: UInt64 = 0xE7A1
+
+    public init(leaves: Int = 6, extraIterations: Int = 0, batchSize: Int = 16, seed: UInt64 = 0xE7A1) {
+        self.leaves = leaves
+        self.extraIterations = extraIterations
+        self.batchSize = batchSize
+        self.seed = seed
+    }
+
+    /// Runs `samples` random graphs of `nodes` nodes; each graph is read at iteration
+    /// depth + extraIterations (its own depth, so that batching changes nothing).
+    public func evaluate(model: Model, nodes: Int, samples: Int,
+                         progress: ((Int) -> Void)? = nil) throws -> SizeEvaluation {
+        let c = model.config
+        let vocabulary = c.vocabulary
+        let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: c.names, modulus: c.modulus)
+        var rng = TaskRNG(seed: seed &+ UInt64(nodes) &* 0x9E37)
+        var correctByDepth: [Int: Int] = [:], countByDepth: [Int: Int] = [:]
+        var graphsCorrect = 0, done = 0, deepest = 0
+        while done < samples {
+            let count = min(batchSize, samples - done)
+            var programs: [(Program, Solution, TokenizedProgram)] = []
+            for _ in 0..<count {
+                let program = try generator.generate(using: &rng)
+                let solution = try program.solve()
+                programs.append((program, solution, program.tokenize(vocabulary: vocabulary)))
+            }
+            let sequences = programs.map { $0.2.state(filled: [Bool](repeating: false, count: $0.0.equations.count), solution: $0.1) }
+            let batch = TokenBatch(sequences: sequences, vocabulary: vocabulary)
+            let iterations = (programs.map { $0.1.maxDepth }.max() ?? 0) + 1 + extraIterations
+            let run = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: iterations)
+            for (b, (_, solution, tokenized)) in programs.enumerated() {
+                let t = solution.maxDepth + extraIterations
+                deepest = max(deepest, solution.maxDepth)
+                var allRight = true
+                for (e, layout) in tokenized.layout.enumerated() {
+                    let predicted = run.prediction(iteration: t, sequence: b, position: layout.targetPosition, factor: 3)
+                    let right = Int(predicted) == solution.values[e]
+                    let depth = solution.depths[e]
+                    countByDepth[depth, default: 0] += 1
+                    if right { correctByDepth[depth, default: 0] += 1 } else { allRight = false }
+                }
+                if allRight { graphsCorrect += 1 }
+            }
+            done += count
+            progress?(done)
+        }
+        let totalNodes = countByDepth.values.reduce(0, +)
+        let totalCorrect = correctByDepth.values.reduce(0, +)
+        var byDepth: [Int: Double] = [:]
+        for (depth, n) in countByDepth { byDepth[depth] = Double(correctByDepth[depth, default: 0]) / Double(n) }
+        return SizeEvaluation(nodes: nodes, graphs: samples,
+                              nodeAccuracy: totalNodes > 0 ? Double(totalCorrect) / Double(totalNodes) : 0,
+                              graphAccuracy: Double(graphsCorrect) / Double(max(samples, 1)),
+                              byDepth: byDepth, nodesByDepth: countByDepth, maxDepth: deepest)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import GraphTask
+import Transformer
+
+/// Where a run stands: everything `--resume` needs to continue bit for bit.
+public struct TrainingState: Sendable {
+    public var step: Int
+    public var rngState: [UInt64]
+    public var optimizer: AdamW
+    public var recipe: TrainingRecipe
+    /// Wall-clock seconds spent training before this run (summed over resumes).
+    public var elapsedSeconds: Double
+    public var tokensSeen: Int
+
+    public init(step: Int, rngState: [UInt64], optimizer: AdamW, recipe: TrainingRecipe, elapsedSeconds: Double, tokensSeen: Int) {
+        self.step = step
+        self.rngState = rngState
+        self.optimizer = optimizer
+        self.recipe = recipe
+        self.elapsedSeconds = elapsedSeconds
+        self.tokensSeen = tokensSeen
+    }
+}
+
+/// Running averages of the training signal between two progress lines.
+public struct TrainingWindow: Sendable {
+    public var steps = 0
+    public var loss = 0.0
+    public var counted = 0
+    public var correct = 0
+    public var heavyCounted = 0
+    public var heavyCorrect = 0
+    public var sequences = 0
+    public var tokens = 0
+    public var gradientNorm = 0.0
+    public var seconds = 0.0
+
+    public var meanLoss: Double { steps > 0 ? loss / Double(steps) : 0 }
+    public var valueAccuracy: Double { counted > 0 ? Double(correct) / Double(counted) : 0 }
+    /// Accuracy at the positions the step had to compute (loss weight above 1).
+    public var computableAccuracy: Double { heavyCounted > 0 ? Double(heavyCorrect) / Double(heavyCounted) : 0 }
+    public var sequencesPerSecond: Double { seconds > 0 ? Double(sequences) / seconds : 0 }
+    public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
+}
+
+/// Set by SIGINT/SIGTERM: the trainer finishes its step, writes a checkpoint and stops.
+nonisolated(unsafe) var stopRequested: Int32 = 0
+
+/// Installs handlers so that Ctrl-C or `kill` ends training with a checkpoint, not mid-write.
+public func installStopHandlers() {
+    signal(SIGINT) { _ in stopRequested = 1 }
+    signal(SIGTERM) { _ in stopRequested = 1 }
+}
+
+/// The training loop: on-the-fly data, teacher-forced iteration states, AdamW, checkpoints.
+public final class Trainer {
+    public let model: Model
+    public var state: TrainingState
+    let data: TrainingData
+    let backprop: Backpropagation
+    let schedule: LearningRateSchedule
+
+    /// Called every `reportEvery` steps with the step and the window since the last call.
+    public var onReport: ((Int, TrainingWindow) -> Void)?
+    public var reportEvery = 50
+    /// Called every `checkpointEvery` steps, at the end and when stopped early; returns the path written.
+    public var onCheckpoint: ((Model, TrainingState) throws -> String)?
+    public var checkpointEvery = 1_000
+    /// Called every `evaluateEvery` steps (0 = never).
+    public var onEvaluate: ((Int, Model) throws -> Void)?
+    public var evaluateEvery = 0
+
+    /// A trainer starting at `state` (a fresh state or one loaded for `--resume`).
+    public init(model: Model, state: TrainingState) throws {
+        try state.recipe.validate()
+        self.model = model
+        self.state = state
+        data = TrainingData(recipe: state.recipe)
+        backprop = Backpropagation(model: model)
+        let r = state.recipe
+        schedule = LearningRateSchedule(peak: r.learningRate, warmupSteps: r.warmupSteps, totalSteps: r.steps,
+                                        floor: r.finalLearningRateFraction)
+    }
+
+    /// A fresh state for `recipe` on `model`.
+    public static func freshState(recipe: TrainingRecipe, layout: ParameterLayout) -> TrainingState {
+        TrainingState(step: 0, rngState: TaskRNG(seed: recipe.seed).state,
+                      optimizer: AdamW(layout: layout, weightDecay: recipe.weightDecay),
+                      recipe: recipe, elapsedSeconds: 0, tokensSeen: 0)
+    }
+
+    /// Trains until `state.recipe.steps` (or `stopAfter` more steps), or until stopped by a signal.
+    /// Returns the path of the last checkpoint written.
+    @discardableResult
+    public func run(stopAfter: Int? = nil) throws -> String? {
+        let recipe = state.recipe
+        var rng = TaskRNG(state: state.rngState)
+        var window = TrainingWindow()
+        var lastCheckpoint: String?
+        let end = min(recipe.steps, stopAfter.map { state.step + $0 } ?? recipe.steps)
+        let count = model.layout.totalCount
+        var clock = Date()
+        func checkpoint() throws {
+            state.rngState = rng.state
+            let now = Date()
+            state.elapsedSeconds += now.timeIntervalSince(clock)
+            clock = now
+            if let onCheckpoint { lastCheckpoint = try onCheckpoint(model, state) }
+        }
+        while state.step < end {
+            let started = Date()
+            let batch = data.batch(step: state.step, rng: &rng)
+            let report = backprop.lossAndGradient(inputs: batch.inputs, targets: batch.targets,
+                                                  positionWeights: batch.weights, batch: batch.batch,
+                                                  length: batch.length, factorWeights: recipe.factorWeights)
+            guard report.loss.isFinite else {
+                throw TrainingError.nonFiniteLoss(step: state.step, lastCheckpoint: lastCheckpoint)
+            }
+            let norm = gradientNorm(backprop.gradientPointer, count: count)
+            guard norm.isFinite else { throw TrainingError.nonFiniteLoss(step: state.step, lastCheckpoint: lastCheckpoint) }
+            let scale = norm > recipe.gradientClip ? recipe.gradientClip / norm : 1
+            state.optimizer.update(parameters: model.parameterPointer, gradient: backprop.gradientPointer,
+                                   learningRate: schedule.rate(at: state.step), gradientScale: scale)
+            state.step += 1
+            state.tokensSeen += batch.batch * batch.length
+            window.steps += 1
+            window.loss += report.loss
+            window.counted += report.counted[3]
+            window.correct += report.correct[3]
+            window.heavyCounted += report.heavyCounted
+            window.heavyCorrect += report.heavyCorrect
+            window.sequences += batch.batch
+            window.tokens += Int(batch.weights.filter { $0 > 0 }.count)
+            window.gradientNorm += Double(norm)
+            window.seconds += Date().timeIntervalSince(started)
+            if state.step % reportEvery == 0 || state.step == end {
+                onReport?(state.step, window)
+                window = TrainingWindow()
+            }
+            if evaluateEvery > 0 && state.step % evaluateEvery == 0 { try onEvaluate?(state.step, model) }
+            if state.step % checkpointEvery == 0 || state.step == end { try checkpoint() }
+            else if stopRequested != 0 { try checkpoint() }
+            if stopRequested != 0 { break }
+        }
+        return lastCheckpoint
+    }
+
+    /// The learning rate at the current step.
+    public var learningRate: Float { schedule.rate(at: state.step) }
+}

@@ -1,0 +1,94 @@
+import GraphTask
+
+/// One supervised example: input and target tokens of one graph state, and loss weights.
+public struct TrainingExample: Sendable {
+    public var input: [FactorToken]
+    public var target: [FactorToken]
+    public var weights: [Float]
+}
+
+/// Draws training examples on the fly from a seeded generator (no data files).
+public struct TrainingData: Sendable {
+    public let recipe: TrainingRecipe
+    public let vocabulary: Vocabulary
+
+    public init(recipe: TrainingRecipe) {
+        self.recipe = recipe
+        vocabulary = Vocabulary(names: recipe.names, modulus: recipe.modulus)
+    }
+
+    /// A random graph of `nodes` nodes, redrawn until its depth is at most `recipe.maxDepth`.
+    func graph(nodes: Int, rng: inout TaskRNG) -> (Program, Solution) {
+        let generator = GraphGenerator(nodes: nodes, leaves: recipe.leaves, names: recipe.names, modulus: recipe.modulus)
+        while true {
+            guard let program = try? generator.generate(using: &rng), let solution = try? program.solve() else { continue }
+            if solution.maxDepth <= recipe.maxDepth { return (program, solution) }
+        }
+    }
+
+    /// A graph size for step `step`, uniform over the sizes the curriculum allows then.
+    func nodeCount(step: Int, rng: inout TaskRNG) -> Int {
+        let upper = recipe.maxNodes(at: step)
+        return recipe.minNodes + rng.below(upper - recipe.minNodes + 1)
+    }
+
+    /// One example with a graph of `nodes` nodes.
+    public func example(nodes: Int, rng: inout TaskRNG) -> TrainingExample {
+        let (program, solution) = graph(nodes: nodes, rng: &rng)
+        let tokenized = program.tokenize(vocabulary: vocabulary)
+        let count = program.equations.count
+        var filled = [Bool](repeating: false, count: count)
+        if rng.unitFloat() < recipe.frontierFraction {
+            // A closed random state: a node may be filled only once all its operands are.
+            let density = rng.unitFloat()
+            var isFilled: [Int: Bool] = [:]
+            for (e, equation) in program.equations.enumerated() {
+                let ready = equation.operands.allSatisfy { isFilled[$0] == true }
+                filled[e] = ready && rng.unitFloat() < density
+                isFilled[equation.target] = filled[e]
+            }
+        } else {
+            let t = rng.below(solution.maxDepth + 1)
+            for e in 0..<count { filled[e] = solution.depths[e] < t }
+        }
+        let next = program.nextFilled(filled)
+        var input = tokenized.state(filled: filled, solution: solution)
+        let target = tokenized.state(filled: next, solution: solution)
+        var weights = [Float](repeating: 1, count: input.count)
+        for (e, layout) in tokenized.layout.enumerated() where next[e] && !filled[e] {
+            weights[layout.targetPosition] = recipe.computableWeight
+        }
+        if recipe.errorCorrection > 0 {
+            for (e, layout) in tokenized.layout.enumerated() where filled[e] && rng.unitFloat() < recipe.errorCorrection {
+                let truth = Int(solution.values[e])
+                let wrong = (truth + 1 + rng.below(recipe.modulus - 1)) % recipe.modulus
+                input[layout.targetPosition].value = Int32(wrong)
+                weights[layout.targetPosition] = recipe.computableWeight
+            }
+        }
+        return TrainingExample(input: input, target: target, weights: weights)
+    }
+
+    /// A padded batch of examples: flat [batch, length, 4] inputs and targets, [batch, length] weights.
+    public func batch(step: Int, rng: inout TaskRNG) -> (inputs: [Int32], targets: [Int32], weights: [Float], batch: Int, length: Int) {
+        // One size per batch keeps padding small (sequence lengths then vary only with fan-in).
+        let nodes = nodeCount(step: step, rng: &rng)
+        let examples = (0..<recipe.batchSize).map { _ in example(nodes: nodes, rng: &rng) }
+        let length = examples.map(\.input.count).max() ?? 1
+        let pad = vocabulary.padToken
+        var inputs = [Int32](), targets = [Int32](), weights = [Float]()
+        inputs.reserveCapacity(examples.count * length * 4)
+        targets.reserveCapacity(examples.count * length * 4)
+        weights.reserveCapacity(examples.count * length)
+        for example in examples {
+            for n in 0..<length {
+                let i = n < example.input.count ? example.input[n] : pad
+                let t = n < example.input.count ? example.target[n] : pad
+                inputs += [i.syntax, i.variable, i.operation, i.value]
+                targets += [t.syntax, t.variable, t.operation, t.value]
+                weights.append(n < example.input.count ? example.weights[n] : 0)
+            }
+        }
+        return (inputs, targets, weights, examples.count, length)
+    }
+}

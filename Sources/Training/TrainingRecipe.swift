@@ -1,0 +1,82 @@
+/// Everything that defines a training run; stored as JSON in every checkpoint it writes.
+public struct TrainingRecipe: Codable, Sendable, Equatable {
+    public var seed: UInt64 = 1
+    public var steps: Int = 100_000
+    public var batchSize: Int = 32
+    public var learningRate: Float = 1e-3
+    public var warmupSteps: Int = 1_000
+    public var finalLearningRateFraction: Float = 0.1
+    public var weightDecay: Float = 0.01
+    public var gradientClip: Float = 1.0
+    /// Graph sizes drawn uniformly in minNodes...maxNodes (after the curriculum).
+    public var minNodes: Int = 8
+    public var maxNodes: Int = 32
+    /// Largest graph size at step 0; it grows linearly to maxNodes over `curriculumSteps`.
+    public var curriculumStartNodes: Int = 8
+    public var curriculumSteps: Int = 0
+    /// Graphs deeper than this are redrawn (the paper trains on depth ≤ 6).
+    public var maxDepth: Int = 6
+    public var leaves: Int = 6
+    public var names: Int = 128
+    public var modulus: Int = 23
+    /// Fraction of examples whose input is a random closed "frontier" state instead of an exact
+    /// iteration state.
+    public var frontierFraction: Float = 0.5
+    /// Loss weight of positions whose value the step must compute (changes from input to target).
+    public var computableWeight: Float = 3
+    /// Fraction of filled input values replaced by a wrong value (the paper's error correction).
+    public var errorCorrection: Float = 0
+    /// Loss weight of the syntax, variable, operation and value factors.
+    public var factorWeights: [Float] = [0, 0, 0, 1]
+
+    public init() {}
+
+    /// Throws with a sentence naming the first setting that cannot work.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw TrainingError.invalidSetting(message) }
+        }
+        try check(steps > 0, "--steps must be positive, found \(steps)")
+        try check(batchSize > 0, "--batch must be positive, found \(batchSize)")
+        try check(learningRate.isFinite && learningRate > 0, "--lr must be a positive number, found \(learningRate)")
+        try check(warmupSteps >= 0, "--warmup must not be negative, found \(warmupSteps)")
+        try check(minNodes >= leaves + 1, "--min-nodes must exceed --leaves (\(leaves)), found \(minNodes)")
+        try check(maxNodes >= minNodes, "--max-nodes (\(maxNodes)) must be at least --min-nodes (\(minNodes))")
+        try check(maxNodes <= names, "--max-nodes (\(maxNodes)) cannot exceed the number of names (\(names))")
+        try check(curriculumStartNodes >= minNodes && curriculumStartNodes <= maxNodes,
+                  "--curriculum-start must lie in --min-nodes...--max-nodes, found \(curriculumStartNodes)")
+        try check(curriculumSteps >= 0, "--curriculum-steps must not be negative")
+        try check(maxDepth >= 1, "--max-depth must be at least 1, found \(maxDepth)")
+        try check(leaves >= 1, "--leaves must be at least 1")
+        try check((0...1).contains(frontierFraction), "--frontier must lie in 0...1, found \(frontierFraction)")
+        try check((0...1).contains(errorCorrection), "--error-correction must lie in 0...1, found \(errorCorrection)")
+        try check(computableWeight > 0, "--computable-weight must be positive")
+        try check(factorWeights.count == 4 && factorWeights.allSatisfy { $0 >= 0 } && factorWeights.contains { $0 > 0 },
+                  "factor weights must be four non-negative numbers, not all zero")
+    }
+
+    /// Largest graph size drawn at `step`.
+    public func maxNodes(at step: Int) -> Int {
+        guard curriculumSteps > 0, step < curriculumSteps else { return maxNodes }
+        return curriculumStartNodes + (maxNodes - curriculumStartNodes) * step / curriculumSteps
+    }
+}
+
+/// Failures of training and evaluation.
+public enum TrainingError: Error, CustomStringConvertible, Sendable {
+    case invalidSetting(String)
+    case nonFiniteLoss(step: Int, lastCheckpoint: String?)
+    case incompatibleResume(String)
+
+    public var description: String {
+        switch self {
+        case .invalidSetting(let message):
+            return message
+        case .nonFiniteLoss(let step, let checkpoint):
+            let kept = checkpoint.map { "; the last good checkpoint is \($0)" } ?? "; no checkpoint was written yet"
+            return "the loss became NaN or infinite at step \(step), so training stopped\(kept)"
+        case .incompatibleResume(let message):
+            return "cannot resume: \(message)"
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import HDF5
+import Transformer
+
+/// Checkpoints of a training run: the model in the standard checkpoint format, its recipe and
+/// history as root attributes, and (for resumable files) a `/training_state` group with the
+/// AdamW moments, the step and the data generator's state.
+public enum TrainingStateFile {
+    /// Writes the checkpoint atomically; `includeOptimizer` adds what `--resume` needs.
+    public static func save(model: Model, state: TrainingState, history: [String], to path: String,
+                            includeOptimizer: Bool) throws {
+        let recipeJSON = String(decoding: try JSONEncoder.sorted.encode(state.recipe), as: UTF8.self)
+        let attributes: [String: String] = [
+            "training_recipe": recipeJSON,
+            "training_command": history.joined(separator: "\n"),
+            "source": "lens train",
+        ]
+        let numeric: [String: Double] = [
+            "training_steps": Double(state.step),
+            "training_seconds": state.elapsedSeconds.rounded(),
+            "training_tokens": Double(state.tokensSeen),
+            "max_nodes": Double(state.recipe.maxNodes),
+            "max_depth": Double(state.recipe.maxDepth),
+            "seed": Double(state.recipe.seed),
+        ]
+        try Checkpoint.save(model, to: path, attributes: attributes, numericAttributes: numeric) { root in
+            guard includeOptimizer else { return }
+            let group = try root.createGroup("training_state")
+            try group.write("first_moment", state.optimizer.firstMoment, shape: [state.optimizer.firstMoment.count])
+            try group.write("second_moment", state.optimizer.secondMoment, shape: [state.optimizer.secondMoment.count])
+            try group.setAttribute("step", state.step)
+            try group.setAttribute("optimizer_step", state.optimizer.step)
+            try group.setAttribute("rng_state", state.rngState.map { Int(Int64(bitPattern: $0)) })
+            try group.setAttribute("elapsed_seconds", state.elapsedSeconds)
+            try group.setAttribute("tokens_seen", state.tokensSeen)
+        }
+    }
+
+    /// Loads a resumable checkpoint: the model, the state to continue from and the command history.
+    public static func load(_ path: String) throws -> (Model, TrainingState, [String]) {
+        let model = try Checkpoint.load(path)
+        let file = try H5File.open(path)
+        defer { file.close() }
+        let root = file.root
+        guard root.contains("training_state") else {
+            throw TrainingError.incompatibleResume("\(path) holds no training_state group; resume from the .resume.h5 file that lens train writes next to the model")
+        }
+        guard let recipeText = try root.stringAttribute("training_recipe"),
+              let recipe = try? JSONDecoder().decode(TrainingRecipe.self, from: Data(recipeText.utf8)) else {
+            throw TrainingError.incompatibleResume("\(path) has no readable training_recipe attribute")
+        }
+        let group = try root.group("training_state")
+        let first = try group.read("first_moment", as: Float.self).values
+        let second = try group.read("second_moment", as: Float.self).values
+        guard first.count == model.layout.totalCount, second.count == model.layout.totalCount else {
+            throw TrainingError.incompatibleResume("the optimizer state in \(path) has \(first.count) entries but the model has \(model.layout.totalCount) parameters")
+        }
+        guard let step = try group.intAttribute("step"), let optimizerStep = try group.intAttribute("optimizer_step"),
+              case .ints(let rngBits)? = try group.attribute("rng_state"), rngBits.count == 4 else {
+            throw TrainingError.incompatibleResume("\(path) lacks the step or generator state of the run")
+        }
+        var optimizer = AdamW(layout: model.layout, weightDecay: recipe.weightDecay)
+        optimizer.firstMoment = first
+        optimizer.secondMoment = second
+        optimizer.step = optimizerStep
+        let state = TrainingState(step: step, rngState: rngBits.map { UInt64(bitPattern: Int64($0)) },
+                                  optimizer: optimizer, recipe: recipe,
+                                  elapsedSeconds: try group.doubleAttribute("elapsed_seconds") ?? 0,
+                                  tokensSeen: try group.intAttribute("tokens_seen") ?? 0)
+        let history = (try root.stringAttribute("training_command") ?? "").split(separator: "\n").map(String.init)
+        return (model, state, history)
+    }
+}
+
+extension JSONEncoder {
+    /// An encoder with sorted keys, so stored JSON is stable.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

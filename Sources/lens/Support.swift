@@ -1,0 +1,79 @@
+import Foundation
+
+/// Bad input found by a command (a file that is not what it should be); exits with status 2.
+struct InputError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Whether standard output is a terminal (progress bars redraw in place only there).
+let stdoutIsTerminal = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
+
+/// A one-line progress bar with rate and ETA on a terminal; occasional plain lines elsewhere.
+final class ProgressBar {
+    let label: String
+    let total: Int
+    let unit: String
+    let started = Date()
+    var lastDraw = Date.distantPast
+    var finished = false
+    let quiet: Bool
+
+    init(_ label: String, total: Int, unit: String = "seq", quiet: Bool = false) {
+        self.label = label
+        self.total = max(total, 1)
+        self.unit = unit
+        self.quiet = quiet
+    }
+
+    /// Shows that `done` of `total` units are finished.
+    func update(_ done: Int, suffix: String = "") {
+        guard !quiet, stdoutIsTerminal else { return }
+        let now = Date()
+        if done < total && now.timeIntervalSince(lastDraw) < 0.1 { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let fraction = Double(done) / Double(total)
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let text = String(format: "\r%@ %@ %d/%d %.0f %@/s ETA %@ %@", label, bar, done, total, rate, unit, formatDuration(eta), suffix)
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    /// Ends the bar with a summary line.
+    func finish(_ message: String? = nil) {
+        guard !finished else { return }
+        finished = true
+        let elapsed = Date().timeIntervalSince(started)
+        let line = message ?? "\(label): \(total) \(unit) in \(formatDuration(elapsed))"
+        if quiet { return }
+        if stdoutIsTerminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+        print(line)
+    }
+}
+
+/// "1h02m", "3m05s", "12.3s".
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    if seconds < 60 { return String(format: "%.1fs", seconds) }
+    let s = Int(seconds.rounded())
+    if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+}
+
+/// Refuses to overwrite `path` unless `force`.
+func checkOutputPath(_ path: String, force: Bool) throws {
+    if FileManager.default.fileExists(atPath: path) && !force {
+        throw InputError("\(path) already exists; pass --force to overwrite it")
+    }
+}
+
+/// Encodes a value as pretty, key-sorted JSON text.
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

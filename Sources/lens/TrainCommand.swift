@@ -1,0 +1,146 @@
+import Foundation
+import GraphTask
+import HDF5
+import Training
+import Transformer
+
+/// `lens train`: trains a model from scratch or resumes a run.
+enum TrainCommand: LensCommand {
+    static let spec = CommandSpec(
+        name: "train", synopsis: "--out MODEL.h5 [options]",
+        summary: """
+        Trains the recurrent transformer on random computation graphs generated on the fly, with
+        teacher-forced iteration states and algorithmic supervision. Writes MODEL.h5 (weights and
+        training metadata) and MODEL.h5.resume.h5 (adds optimizer and data state) every
+        --checkpoint-every steps, atomically. Ctrl-C or kill stops after the current step with a
+        checkpoint; --resume continues bit for bit.
+        """,
+        options: [
+            OptionSpec(name: "--out", value: "MODEL.h5", help: "where to write the model"),
+            OptionSpec(name: "--resume", value: "STATE.h5", help: "continue the run saved in STATE.h5 (a .resume.h5 file)"),
+            OptionSpec(name: "--config", value: "paper|small|tiny", help: "model size (default paper: 2 layers, 16 heads, d 256, MLP 1024)"),
+            OptionSpec(name: "--seed", value: "S", help: "seed of initialisation and data (default 1)"),
+            OptionSpec(name: "--steps", value: "N", help: "total optimizer steps (default 100000)"),
+            OptionSpec(name: "--stop-after", value: "N", help: "stop this invocation after N steps (the schedule still spans --steps)"),
+            OptionSpec(name: "--batch", value: "B", help: "sequences per step (default 32)"),
+            OptionSpec(name: "--lr", value: "X", help: "peak learning rate (default 1e-3)"),
+            OptionSpec(name: "--warmup", value: "N", help: "linear warm-up steps (default 1000)"),
+            OptionSpec(name: "--weight-decay", value: "X", help: "AdamW decoupled weight decay (default 0.01)"),
+            OptionSpec(name: "--clip", value: "X", help: "gradient-norm clipping (default 1.0)"),
+            OptionSpec(name: "--min-nodes", value: "N", help: "smallest training graph (default 8)"),
+            OptionSpec(name: "--max-nodes", value: "N", help: "largest training graph (default 32)"),
+            OptionSpec(name: "--max-depth", value: "N", help: "graphs deeper than this are redrawn (default 6)"),
+            OptionSpec(name: "--leaves", value: "N", help: "leaves per graph (default 6)"),
+            OptionSpec(name: "--curriculum-start", value: "N", help: "largest graph at step 0 (default --min-nodes)"),
+            OptionSpec(name: "--curriculum-steps", value: "N", help: "steps over which the largest graph grows to --max-nodes (default 0)"),
+            OptionSpec(name: "--frontier", value: "P", help: "fraction of examples in random closed states (default 0.5)"),
+            OptionSpec(name: "--computable-weight", value: "X", help: "loss weight of positions computable now (default 3)"),
+            OptionSpec(name: "--error-correction", value: "P", help: "fraction of input values corrupted, to be repaired (default 0)"),
+            OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
+            OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
+            OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
+            OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
+            OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
+        ])
+
+    static func recipe(from a: ParsedArguments) throws -> TrainingRecipe {
+        var r = TrainingRecipe()
+        r.seed = UInt64(try a.int("--seed", default: 1))
+        r.steps = try a.int("--steps", default: r.steps)
+        r.batchSize = try a.int("--batch", default: r.batchSize)
+        r.learningRate = Float(try a.double("--lr") ?? Double(r.learningRate))
+        r.warmupSteps = try a.int("--warmup", default: r.warmupSteps)
+        r.weightDecay = Float(try a.double("--weight-decay") ?? Double(r.weightDecay))
+        r.gradientClip = Float(try a.double("--clip") ?? Double(r.gradientClip))
+        r.minNodes = try a.int("--min-nodes", default: r.minNodes)
+        r.maxNodes = try a.int("--max-nodes", default: r.maxNodes)
+        r.maxDepth = try a.int("--max-depth", default: r.maxDepth)
+        r.leaves = try a.int("--leaves", default: r.leaves)
+        r.curriculumStartNodes = try a.int("--curriculum-start", default: r.minNodes)
+        r.curriculumSteps = try a.int("--curriculum-steps", default: 0)
+        r.frontierFraction = Float(try a.double("--frontier") ?? Double(r.frontierFraction))
+        r.computableWeight = Float(try a.double("--computable-weight") ?? Double(r.computableWeight))
+        r.errorCorrection = Float(try a.double("--error-correction") ?? 0)
+        if a.has("--all-factors") { r.factorWeights = [1, 1, 1, 1] }
+        return r
+    }
+
+    static func modelConfig(_ name: String) throws -> ModelConfig {
+        switch name {
+        case "paper": return .paper
+        case "small": return ModelConfig(layers: 2, heads: 8, modelWidth: 128, headWidth: 16, mlpWidth: 512, relativeWindow: 64, names: 128, modulus: 23)
+        case "tiny": return ModelConfig(layers: 2, heads: 4, modelWidth: 32, headWidth: 8, mlpWidth: 64, relativeWindow: 16, names: 128, modulus: 23)
+        default: throw UsageError("lens train: --config must be paper, small or tiny, found \"\(name)\"")
+        }
+    }
+
+    static func run(_ a: ParsedArguments) throws {
+        let out = try a.require("--out")
+        let model: Model
+        var state: TrainingState
+        let commandLine = (["lens"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        var history: [String] = []
+        if let resumePath = a.string("--resume") {
+            (model, state, history) = try TrainingStateFile.load(resumePath)
+            if let stop = try a.int("--steps"), stop != state.recipe.steps {
+                // Extending a finished run is allowed: the schedule is recomputed for the new length.
+                state.recipe.steps = stop
+            }
+            print("resuming \(resumePath) at step \(state.step) of \(state.recipe.steps)")
+        } else {
+            try checkOutputPath(out, force: a.has("--force"))
+            let recipe = try recipe(from: a)
+            try recipe.validate()
+            var config = try modelConfig(a.string("--config", default: "paper"))
+            config.names = recipe.names
+            config.modulus = recipe.modulus
+            model = try Model.randomlyInitialised(config: config, seed: recipe.seed)
+            state = Trainer.freshState(recipe: recipe, layout: model.layout)
+        }
+        history.append(commandLine)
+        let trainer = try Trainer(model: model, state: state)
+        trainer.reportEvery = try a.positiveInt("--log-every", default: 50)
+        trainer.checkpointEvery = try a.positiveInt("--checkpoint-every", default: 500)
+        trainer.evaluateEvery = try a.int("--eval-every", default: 2000)
+        let resumePath = out + ".resume.h5"
+        let total = state.recipe.steps
+        let runStart = Date()
+        let startStep = state.step
+        trainer.onReport = { step, w in
+            let elapsed = Date().timeIntervalSince(runStart)
+            let rate = Double(step - startStep) / max(elapsed, 1e-9)
+            let eta = rate > 0 ? Double(total - step) / rate : 0
+            let line = String(format: "step %d/%d  loss %.4f  value acc %.3f  computable acc %.3f  |g| %.2f  lr %.2e  %.0f seq/s  %.0f tok/s  ETA %@",
+                              step, total, w.meanLoss, w.valueAccuracy, w.computableAccuracy, w.gradientNorm / Double(max(w.steps, 1)),
+                              Double(trainer.learningRate), w.sequencesPerSecond, w.tokensPerSecond, formatDuration(eta))
+            if stdoutIsTerminal {
+                FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+            } else {
+                print(line)
+                fflush(stdout)
+            }
+        }
+        trainer.onEvaluate = { step, model in
+            let evaluator = Evaluator(leaves: state.recipe.leaves, batchSize: 16)
+            var parts: [String] = []
+            for nodes in [state.recipe.maxNodes, state.recipe.maxNodes * 2] {
+                let result = try evaluator.evaluate(model: model, nodes: nodes, samples: 64)
+                parts.append(String(format: "%d nodes: node %.3f graph %.3f", nodes, result.nodeAccuracy, result.graphAccuracy))
+            }
+            if stdoutIsTerminal { print("") }
+            print("eval at step \(step): " + parts.joined(separator: "; "))
+            fflush(stdout)
+        }
+        trainer.onCheckpoint = { model, state in
+            try TrainingStateFile.save(model: model, state: state, history: history, to: resumePath, includeOptimizer: true)
+            try TrainingStateFile.save(model: model, state: state, history: history, to: out, includeOptimizer: false)
+            return resumePath
+        }
+        installStopHandlers()
+        let stopAfter = try a.int("--stop-after")
+        try trainer.run(stopAfter: stopAfter)
+        if stdoutIsTerminal { print("") }
+        print(String(format: "stopped at step %d of %d after %@ of training in all; model: %@; resume state: %@",
+                     trainer.state.step, total, formatDuration(trainer.state.elapsedSeconds), out, resumePath))
+    }
+}

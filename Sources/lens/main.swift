@@ -1,0 +1,54 @@
+import Foundation
+
+/// A subcommand of `lens`.
+protocol LensCommand {
+    static var spec: CommandSpec { get }
+    static func run(_ arguments: ParsedArguments) throws
+}
+
+let commands: [LensCommand.Type] = [
+    GenerateCommand.self, SolveCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self,
+    InspectCommand.self,
+]
+
+func printUsage() {
+    var lines = ["usage: lens COMMAND [options]   (lens COMMAND --help for details)", "", "commands:"]
+    for command in commands {
+        lines.append("  " + command.spec.name.padding(toLength: 10, withPad: " ", startingAt: 0) + (command.spec.summary.split(separator: "\n").first.map(String.init) ?? ""))
+    }
+    print(lines.joined(separator: "\n"))
+}
+
+/// Writes one line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+let argv = Array(CommandLine.arguments.dropFirst())
+guard let name = argv.first, name != "--help", name != "-h", name != "help" else {
+    printUsage()
+    exit(argv.isEmpty ? 2 : 0)
+}
+guard let command = commands.first(where: { $0.spec.name == name }) else {
+    let hint = closest(name, among: commands.map { $0.spec.name }).map { "; did you mean \"\($0)\"?" } ?? ""
+    printError("lens: unknown command \"\(name)\"\(hint) (lens --help lists them)")
+    exit(2)
+}
+let rest = Array(argv.dropFirst())
+if rest.contains("--help") || rest.contains("-h") {
+    print(command.spec.help)
+    exit(0)
+}
+do {
+    let parsed = try parseArguments(rest, spec: command.spec)
+    try command.run(parsed)
+} catch let error as UsageError {
+    printError("error: \(error.description)")
+    exit(2)
+} catch let error as InputError {
+    printError("error: \(error.description)")
+    exit(2)
+} catch {
+    printError("error: \(error)")
+    exit(1)
+}
