@@ -30,6 +30,10 @@ public struct TrainingWindow: Sendable {
     public var correct = 0
     public var heavyCounted = 0
     public var heavyCorrect = 0
+    public var computedCounted = 0
+    public var computedCorrect = 0
+    /// Accuracy at slots of non-leaf nodes the step had to compute (the two-hop lookups).
+    public var computedAccuracy: Double { computedCounted > 0 ? Double(computedCorrect) / Double(computedCounted) : 0 }
     public var sequences = 0
     public var tokens = 0
     public var gradientNorm = 0.0
@@ -129,6 +133,10 @@ public final class Trainer {
             window.correct += report.correct[3]
             window.heavyCounted += report.heavyCounted
             window.heavyCorrect += report.heavyCorrect
+            for r in 0..<batch.computed.count where batch.computed[r] {
+                window.computedCounted += 1
+                if backprop.valueCorrect(at: r) { window.computedCorrect += 1 }
+            }
             window.sequences += batch.batch
             window.tokens += Int(batch.weights.filter { $0 > 0 }.count)
             window.gradientNorm += Double(norm)

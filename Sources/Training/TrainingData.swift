@@ -5,6 +5,8 @@ public struct TrainingExample: Sendable {
     public var input: [FactorToken]
     public var target: [FactorToken]
     public var weights: [Float]
+    /// Slots of computed (non-leaf) nodes that this step must fill: the hard positions.
+    public var computedSlots: [Bool]
 }
 
 /// Draws training examples on the fly from a seeded generator (no data files).
@@ -55,8 +57,10 @@ public struct TrainingData: Sendable {
         var input = tokenized.state(filled: filled, solution: solution)
         let target = tokenized.state(filled: next, solution: solution)
         var weights = [Float](repeating: 1, count: input.count)
+        var computed = [Bool](repeating: false, count: input.count)
         for (e, layout) in tokenized.layout.enumerated() where next[e] && !filled[e] {
             weights[layout.targetPosition] = recipe.computableWeight
+            computed[layout.targetPosition] = !program.equations[e].isLeaf
         }
         if recipe.errorCorrection > 0 {
             for (e, layout) in tokenized.layout.enumerated() where filled[e] && rng.unitFloat() < recipe.errorCorrection {
@@ -66,17 +70,17 @@ public struct TrainingData: Sendable {
                 weights[layout.targetPosition] = recipe.computableWeight
             }
         }
-        return TrainingExample(input: input, target: target, weights: weights)
+        return TrainingExample(input: input, target: target, weights: weights, computedSlots: computed)
     }
 
     /// A padded batch of examples: flat [batch, length, 4] inputs and targets, [batch, length] weights.
-    public func batch(step: Int, rng: inout TaskRNG) -> (inputs: [Int32], targets: [Int32], weights: [Float], batch: Int, length: Int) {
+    public func batch(step: Int, rng: inout TaskRNG) -> (inputs: [Int32], targets: [Int32], weights: [Float], computed: [Bool], batch: Int, length: Int) {
         // One size per batch keeps padding small (sequence lengths then vary only with fan-in).
         let nodes = nodeCount(step: step, rng: &rng)
         let examples = (0..<recipe.batchSize).map { _ in example(nodes: nodes, rng: &rng) }
         let length = examples.map(\.input.count).max() ?? 1
         let pad = vocabulary.padToken
-        var inputs = [Int32](), targets = [Int32](), weights = [Float]()
+        var inputs = [Int32](), targets = [Int32](), weights = [Float](), computed = [Bool]()
         inputs.reserveCapacity(examples.count * length * 4)
         targets.reserveCapacity(examples.count * length * 4)
         weights.reserveCapacity(examples.count * length)
@@ -87,8 +91,9 @@ public struct TrainingData: Sendable {
                 inputs += [i.syntax, i.variable, i.operation, i.value]
                 targets += [t.syntax, t.variable, t.operation, t.value]
                 weights.append(n < example.input.count ? example.weights[n] : 0)
+                computed.append(n < example.input.count ? example.computedSlots[n] : false)
             }
         }
-        return (inputs, targets, weights, examples.count, length)
+        return (inputs, targets, weights, computed, examples.count, length)
     }
 }

@@ -55,6 +55,9 @@ public final class Backpropagation {
         gradients = FloatStorage(count: model.layout.totalCount)
     }
 
+    /// Whether the value readout's argmax at flat row `row` matched the target in the last call.
+    public func valueCorrect(at row: Int) -> Bool { scratch?.rowCorrect[row] ?? false }
+
     /// The gradient from the last `lossAndGradient` call, flat in layout order.
     public var gradient: [Float] { gradients.array }
     /// Pointer access to the gradient, for the optimizer.

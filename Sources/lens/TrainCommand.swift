@@ -110,8 +110,8 @@ enum TrainCommand: LensCommand {
             let elapsed = Date().timeIntervalSince(runStart)
             let rate = Double(step - startStep) / max(elapsed, 1e-9)
             let eta = rate > 0 ? Double(total - step) / rate : 0
-            let line = String(format: "step %d/%d  loss %.4f  value acc %.3f  computable acc %.3f  |g| %.2f  lr %.2e  %.0f seq/s  %.0f tok/s  ETA %@",
-                              step, total, w.meanLoss, w.valueAccuracy, w.computableAccuracy, w.gradientNorm / Double(max(w.steps, 1)),
+            let line = String(format: "step %d/%d  loss %.4f  value acc %.3f  computable acc %.3f  computed-node acc %.3f  |g| %.2f  lr %.2e  %.0f seq/s  %.0f tok/s  ETA %@",
+                              step, total, w.meanLoss, w.valueAccuracy, w.computableAccuracy, w.computedAccuracy, w.gradientNorm / Double(max(w.steps, 1)),
                               Double(trainer.learningRate), w.sequencesPerSecond, w.tokensPerSecond, formatDuration(eta))
             if stdoutIsTerminal {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+@testable import GraphTask
+@testable import Training
+@testable import Transformer
+
+func tinyModelConfig() -> ModelConfig {
+    ModelConfig(layers: 2, heads: 4, modelWidth: 32, headWidth: 8, mlpWidth: 64, relativeWindow: 16, names: 16, modulus: 23)
+}
+
+func tinyRecipe(steps: Int) -> TrainingRecipe {
+    var r = TrainingRecipe()
+    r.steps = steps
+    r.batchSize = 16
+    r.warmupSteps = 20
+    r.learningRate = 3e-3
+    r.minNodes = 4
+    r.maxNodes = 6
+    r.curriculumStartNodes = 4
+    r.leaves = 3
+    r.names = 16
+    r.maxDepth = 3
+    return r
+}
+
+@Suite struct OptimizerTests {
+    @Test func adamWFirstStepMatchesHandComputation() throws {
+        // One 2-D tensor gets weight decay, a bias does not. After one step, m̂ = g and v̂ = g²,
+        // so the update is lr·(sign(g)·|g|/(|g|+ε) + λθ).
+        let model = try Model(config: tinyModelConfig())
+        var adam = AdamW(layout: model.layout, weightDecay: 0.1)
+        let n = model.layout.totalCount
+        var theta = [Float](repeating: 0.5, count: n)
+        var gradient = [Float](repeating: 0, count: n)
+        let matrix = try #require(model.layout.slot(named: "transformer.blocks.layer_0.attn.q_proj.weight"))
+        let bias = try #require(model.layout.slot(named: "transformer.blocks.layer_0.attn.q_proj.bias"))
+        gradient[matrix.offset] = 2
+        gradient[bias.offset] = -3
+        theta.withUnsafeMutableBufferPointer { t in
+            gradient.withUnsafeBufferPointer { g in
+                adam.update(parameters: t.baseAddress!, gradient: g.baseAddress!, learningRate: 0.01)
+            }
+        }
+        #expect(abs(theta[matrix.offset] - (0.5 - 0.01 * (1 + 0.1 * 0.5))) < 1e-6)
+        #expect(abs(theta[bias.offset] - (0.5 + 0.01)) < 1e-6)
+        #expect(abs(theta[matrix.offset + 1] - (0.5 - 0.01 * 0.1 * 0.5)) < 1e-7)  // decay only
+        #expect(theta[bias.offset + 1] == 0.5)  // no gradient, no decay
+    }
+
+    @Test func scheduleWarmsUpThenDecays() {
+        let s = LearningRateSchedule(peak: 1e-3, warmupSteps: 10, totalSteps: 110, floor: 0.1)
+        #expect(abs(s.rate(at: 0) - 1e-4) < 1e-9)
+        #expect(abs(s.rate(at: 9) - 1e-3) < 1e-9)
+        #expect(abs(s.rate(at: 60) - 0.55e-3) < 1e-8)  // halfway through the cosine
+        #expect(abs(s.rate(at: 110) - 1e-4) < 1e-9)
+    }
+
+    @Test func badSettingsAreRejected() {
+        var r = TrainingRecipe()
+        r.steps = 0
+        #expect(throws: TrainingError.self) { try r.validate() }
+        r = TrainingRecipe()
+        r.learningRate = .nan
+        #expect(throws: TrainingError.self) { try r.validate() }
+        r = TrainingRecipe()
+        r.maxNodes = 4
+        #expect(throws: TrainingError.self) { try r.validate() }
+    }
+}
+
+@Suite struct TrainingDataTests {
+    @Test func examplesAreConsistentStates() throws {
+        var recipe = tinyRecipe(steps: 10)
+        recipe.errorCorrection = 0
+        let data = TrainingData(recipe: recipe)
+        var rng = TaskRNG(seed: 3)
+        for _ in 0..<50 {
+            let e = data.example(nodes: 6, rng: &rng)
+            #expect(e.input.count == e.target.count)
+            for n in 0..<e.input.count {
+                // Only slot values may differ, and only from EMPTY to a value.
+                #expect(e.input[n].syntax == e.target[n].syntax && e.input[n].variable == e.target[n].variable)
+                if e.input[n].value != e.target[n].value {
+                    #expect(e.input[n].value == data.vocabulary.valueEmpty)
+                    #expect(e.weights[n] == recipe.computableWeight)
+                }
+            }
+        }
+    }
+
+    @Test func errorCorrectionCorruptsInputsOnly() throws {
+        var recipe = tinyRecipe(steps: 10)
+        recipe.errorCorrection = 1
+        recipe.frontierFraction = 1
+        let data = TrainingData(recipe: recipe)
+        var rng = TaskRNG(seed: 4)
+        var corrupted = 0
+        for _ in 0..<20 {
+            let e = data.example(nodes: 6, rng: &rng)
+            for n in 0..<e.input.count where e.input[n].value < 23 && e.target[n].value < 23 && e.input[n].syntax == 0 {
+                #expect(e.input[n].value != e.target[n].value)
+                corrupted += 1
+            }
+        }
+        #expect(corrupted > 0)
+    }
+}
+
+@Suite(.serialized) struct TrainerTests {
+    @Test func aTinyModelLearnsWellAboveChance() throws {
+        let recipe = tinyRecipe(steps: 400)
+        let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 1)
+        let trainer = try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout))
+        var first: TrainingWindow?, last: TrainingWindow?
+        trainer.reportEvery = 50
+        trainer.onReport = { _, w in if first == nil { first = w }; last = w }
+        try trainer.run()
+        let start = try #require(first), end = try #require(last)
+        #expect(end.meanLoss < start.meanLoss * 0.5)
+        // Positions the step must compute (leaf copies and sums): chance is about 1/23.
+        #expect(end.computableAccuracy > 0.3)
+        let evaluation = try Evaluator(leaves: 3).evaluate(model: model, nodes: 5, samples: 32)
+        #expect(evaluation.nodeAccuracy > 0.3)
+    }
+
+    @Test func resumeContinuesBitForBit() throws {
+        let recipe = tinyRecipe(steps: 30)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-resume-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("state.h5").path
+
+        let straight = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
+        try Trainer(model: straight, state: Trainer.freshState(recipe: recipe, layout: straight.layout)).run()
+
+        let interrupted = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
+        let first = try Trainer(model: interrupted, state: Trainer.freshState(recipe: recipe, layout: interrupted.layout))
+        first.onCheckpoint = { model, state in
+            try TrainingStateFile.save(model: model, state: state, history: ["test"], to: path, includeOptimizer: true)
+            return path
+        }
+        try first.run(stopAfter: 13)
+        let (model, state, history) = try TrainingStateFile.load(path)
+        #expect(state.step == 13)
+        #expect(history == ["test"])
+        try Trainer(model: model, state: state).run()
+        #expect(model.parameters == straight.parameters)
+    }
+}
