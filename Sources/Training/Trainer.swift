@@ -11,6 +11,12 @@ public struct TrainingState: Sendable {
     /// Wall-clock seconds spent training before this run (summed over resumes).
     public var elapsedSeconds: Double
     public var tokensSeen: Int
+    /// Current curriculum stage, and the computed-node results of the recent steps that decide
+    /// when to move on (one entry per step: counted, correct).
+    public var stage: Int = 0
+    public var stageWindow: [[Int]] = []
+    /// Step at which each stage after the first began.
+    public var stageStarts: [Int] = []
 
     public init(step: Int, rngState: [UInt64], optimizer: AdamW, recipe: TrainingRecipe, elapsedSeconds: Double, tokensSeen: Int) {
         self.step = step
@@ -113,7 +119,7 @@ public final class Trainer {
         }
         while state.step < end {
             let started = Date()
-            let batch = data.batch(step: state.step, rng: &rng)
+            let batch = data.batch(step: state.step, stage: state.stage, rng: &rng)
             let report = backprop.lossAndGradient(inputs: batch.inputs, targets: batch.targets,
                                                   positionWeights: batch.weights, batch: batch.batch,
                                                   length: batch.length, factorWeights: recipe.factorWeights)
@@ -133,10 +139,14 @@ public final class Trainer {
             window.correct += report.correct[3]
             window.heavyCounted += report.heavyCounted
             window.heavyCorrect += report.heavyCorrect
+            var stepCounted = 0, stepCorrect = 0
             for r in 0..<batch.computed.count where batch.computed[r] {
-                window.computedCounted += 1
-                if backprop.valueCorrect(at: r) { window.computedCorrect += 1 }
+                stepCounted += 1
+                if backprop.valueCorrect(at: r) { stepCorrect += 1 }
             }
+            window.computedCounted += stepCounted
+            window.computedCorrect += stepCorrect
+            advanceCurriculum(counted: stepCounted, correct: stepCorrect)
             window.sequences += batch.batch
             window.tokens += Int(batch.weights.filter { $0 > 0 }.count)
             window.gradientNorm += Double(norm)
@@ -152,6 +162,25 @@ public final class Trainer {
         }
         return lastCheckpoint
     }
+
+    /// Moves to the next curriculum stage once computed nodes are mastered in the current one.
+    func advanceCurriculum(counted: Int, correct: Int) {
+        let recipe = state.recipe
+        guard state.stage < recipe.effectiveStages.count - 1 else { return }
+        state.stageWindow.append([counted, correct])
+        if state.stageWindow.count > recipe.advanceWindow { state.stageWindow.removeFirst() }
+        guard state.stageWindow.count == recipe.advanceWindow else { return }
+        let total = state.stageWindow.reduce(0) { $0 + $1[0] }, right = state.stageWindow.reduce(0) { $0 + $1[1] }
+        if total > 0 && Double(right) / Double(total) >= recipe.advanceAccuracy {
+            state.stage += 1
+            state.stageStarts.append(state.step)
+            state.stageWindow = []
+            onStage?(state.step, state.stage, recipe.effectiveStages[state.stage])
+        }
+    }
+
+    /// Called when the curriculum moves to a new stage.
+    public var onStage: ((Int, Int, CurriculumStage) -> Void)?
 
     /// The learning rate at the current step.
     public var learningRate: Float { schedule.rate(at: state.step) }

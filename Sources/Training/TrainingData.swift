@@ -20,23 +20,24 @@ public struct TrainingData: Sendable {
     }
 
     /// A random graph of `nodes` nodes, redrawn until its depth is at most `recipe.maxDepth`.
-    func graph(nodes: Int, rng: inout TaskRNG) -> (Program, Solution) {
-        let generator = GraphGenerator(nodes: nodes, leaves: recipe.leaves, names: recipe.names, modulus: recipe.modulus)
+    func graph(nodes: Int, leaves: Int, rng: inout TaskRNG) -> (Program, Solution) {
+        let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: recipe.names, modulus: recipe.modulus)
         while true {
             guard let program = try? generator.generate(using: &rng), let solution = try? program.solve() else { continue }
             if solution.maxDepth <= recipe.maxDepth { return (program, solution) }
         }
     }
 
-    /// A graph size for step `step`, uniform over the sizes the curriculum allows then.
-    func nodeCount(step: Int, rng: inout TaskRNG) -> Int {
-        let upper = recipe.maxNodes(at: step)
-        return recipe.minNodes + rng.below(upper - recipe.minNodes + 1)
+    /// A graph size for step `step` in `stage`, uniform over the sizes allowed then.
+    func nodeCount(step: Int, stage: CurriculumStage, rng: inout TaskRNG) -> Int {
+        var upper = stage.maxNodes
+        if recipe.stages.isEmpty { upper = recipe.maxNodes(at: step) }
+        return stage.minNodes + rng.below(upper - stage.minNodes + 1)
     }
 
-    /// One example with a graph of `nodes` nodes.
-    public func example(nodes: Int, rng: inout TaskRNG) -> TrainingExample {
-        let (program, solution) = graph(nodes: nodes, rng: &rng)
+    /// One example with a graph of `nodes` nodes and `leaves` leaves.
+    public func example(nodes: Int, leaves: Int? = nil, rng: inout TaskRNG) -> TrainingExample {
+        let (program, solution) = graph(nodes: nodes, leaves: leaves ?? recipe.leaves, rng: &rng)
         let tokenized = program.tokenize(vocabulary: vocabulary)
         let count = program.equations.count
         var filled = [Bool](repeating: false, count: count)
@@ -74,10 +75,11 @@ public struct TrainingData: Sendable {
     }
 
     /// A padded batch of examples: flat [batch, length, 4] inputs and targets, [batch, length] weights.
-    public func batch(step: Int, rng: inout TaskRNG) -> (inputs: [Int32], targets: [Int32], weights: [Float], computed: [Bool], batch: Int, length: Int) {
+    public func batch(step: Int, stage: Int = 0, rng: inout TaskRNG) -> (inputs: [Int32], targets: [Int32], weights: [Float], computed: [Bool], batch: Int, length: Int) {
         // One size per batch keeps padding small (sequence lengths then vary only with fan-in).
-        let nodes = nodeCount(step: step, rng: &rng)
-        let examples = (0..<recipe.batchSize).map { _ in example(nodes: nodes, rng: &rng) }
+        let current = recipe.effectiveStages[min(stage, recipe.effectiveStages.count - 1)]
+        let nodes = nodeCount(step: step, stage: current, rng: &rng)
+        let examples = (0..<recipe.batchSize).map { _ in example(nodes: nodes, leaves: current.leaves, rng: &rng) }
         let length = examples.map(\.input.count).max() ?? 1
         let pad = vocabulary.padToken
         var inputs = [Int32](), targets = [Int32](), weights = [Float](), computed = [Bool]()

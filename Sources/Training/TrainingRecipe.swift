@@ -28,8 +28,30 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     public var errorCorrection: Float = 0
     /// Loss weight of the syntax, variable, operation and value factors.
     public var factorWeights: [Float] = [0, 0, 0, 1]
+    /// Graph-size stages, easiest first; empty means one stage from the fields above. The run
+    /// moves to the next stage once the value accuracy at computed nodes, over the last
+    /// `advanceWindow` steps, reaches `advanceAccuracy`.
+    public var stages: [CurriculumStage] = []
+    public var advanceAccuracy: Double = 0.9
+    public var advanceWindow: Int = 200
 
     public init() {}
+
+    /// The stages actually used (a single stage when `stages` is empty).
+    public var effectiveStages: [CurriculumStage] {
+        stages.isEmpty ? [CurriculumStage(leaves: leaves, minNodes: minNodes, maxNodes: maxNodes)] : stages
+    }
+
+    /// The default size curriculum: tiny graphs with two leaves first (where the lookup circuit
+    /// forms within minutes), growing to the paper's training distribution (6 leaves, ≤ 32 nodes).
+    public static let defaultStages: [CurriculumStage] = [
+        CurriculumStage(leaves: 2, minNodes: 3, maxNodes: 5),
+        CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 8),
+        CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 12),
+        CurriculumStage(leaves: 6, minNodes: 7, maxNodes: 16),
+        CurriculumStage(leaves: 6, minNodes: 8, maxNodes: 24),
+        CurriculumStage(leaves: 6, minNodes: 8, maxNodes: 32),
+    ]
 
     /// Throws with a sentence naming the first setting that cannot work.
     public func validate() throws {
@@ -51,6 +73,12 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         try check((0...1).contains(frontierFraction), "--frontier must lie in 0...1, found \(frontierFraction)")
         try check((0...1).contains(errorCorrection), "--error-correction must lie in 0...1, found \(errorCorrection)")
         try check(computableWeight > 0, "--computable-weight must be positive")
+        for stage in stages {
+            try check(stage.leaves >= 1 && stage.minNodes > stage.leaves && stage.maxNodes >= stage.minNodes && stage.maxNodes <= names,
+                      "curriculum stage \"\(stage)\" needs 1 ≤ leaves < min-nodes ≤ max-nodes ≤ names")
+        }
+        try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
+        try check(advanceWindow > 0, "--advance-window must be positive")
         try check(factorWeights.count == 4 && factorWeights.allSatisfy { $0 >= 0 } && factorWeights.contains { $0 > 0 },
                   "factor weights must be four non-negative numbers, not all zero")
     }
@@ -59,6 +87,30 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     public func maxNodes(at step: Int) -> Int {
         guard curriculumSteps > 0, step < curriculumSteps else { return maxNodes }
         return curriculumStartNodes + (maxNodes - curriculumStartNodes) * step / curriculumSteps
+    }
+}
+
+/// One stage of the size curriculum.
+public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var leaves: Int
+    public var minNodes: Int
+    public var maxNodes: Int
+
+    public init(leaves: Int, minNodes: Int, maxNodes: Int) {
+        self.leaves = leaves
+        self.minNodes = minNodes
+        self.maxNodes = maxNodes
+    }
+
+    public var description: String { "\(leaves) leaves, \(minNodes)–\(maxNodes) nodes" }
+
+    /// Parses `L:MIN-MAX` (leaves, node range), e.g. `2:3-5`.
+    public static func parse(_ text: String) -> CurriculumStage? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let leaves = Int(parts[0]) else { return nil }
+        let range = parts[1].split(separator: "-")
+        guard range.count == 2, let low = Int(range[0]), let high = Int(range[1]) else { return nil }
+        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high)
     }
 }
 

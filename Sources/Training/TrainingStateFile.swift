@@ -22,6 +22,7 @@ public enum TrainingStateFile {
             "max_nodes": Double(state.recipe.maxNodes),
             "max_depth": Double(state.recipe.maxDepth),
             "seed": Double(state.recipe.seed),
+            "curriculum_stage": Double(state.stage),
         ]
         try Checkpoint.save(model, to: path, attributes: attributes, numericAttributes: numeric) { root in
             guard includeOptimizer else { return }
@@ -33,6 +34,10 @@ public enum TrainingStateFile {
             try group.setAttribute("rng_state", state.rngState.map { Int(Int64(bitPattern: $0)) })
             try group.setAttribute("elapsed_seconds", state.elapsedSeconds)
             try group.setAttribute("tokens_seen", state.tokensSeen)
+            try group.setAttribute("stage", state.stage)
+            if !state.stageStarts.isEmpty { try group.setAttribute("stage_starts", state.stageStarts) }
+            let window = state.stageWindow.flatMap { $0 }
+            if !window.isEmpty { try group.write("stage_window", window.map { Int32($0) }, shape: [window.count / 2, 2]) }
         }
     }
 
@@ -63,10 +68,16 @@ public enum TrainingStateFile {
         optimizer.firstMoment = first
         optimizer.secondMoment = second
         optimizer.step = optimizerStep
-        let state = TrainingState(step: step, rngState: rngBits.map { UInt64(bitPattern: Int64($0)) },
+        var state = TrainingState(step: step, rngState: rngBits.map { UInt64(bitPattern: Int64($0)) },
                                   optimizer: optimizer, recipe: recipe,
                                   elapsedSeconds: try group.doubleAttribute("elapsed_seconds") ?? 0,
                                   tokensSeen: try group.intAttribute("tokens_seen") ?? 0)
+        state.stage = try group.intAttribute("stage") ?? 0
+        if case .ints(let starts)? = try group.attribute("stage_starts") { state.stageStarts = starts }
+        if group.contains("stage_window") {
+            let window = try group.read("stage_window", as: Int32.self).values.map(Int.init)
+            state.stageWindow = stride(from: 0, to: window.count - 1, by: 2).map { [window[$0], window[$0 + 1]] }
+        }
         let history = (try root.stringAttribute("training_command") ?? "").split(separator: "\n").map(String.init)
         return (model, state, history)
     }

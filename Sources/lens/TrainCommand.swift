@@ -33,6 +33,9 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--leaves", value: "N", help: "leaves per graph (default 6)"),
             OptionSpec(name: "--curriculum-start", value: "N", help: "largest graph at step 0 (default --min-nodes)"),
             OptionSpec(name: "--curriculum-steps", value: "N", help: "steps over which the largest graph grows to --max-nodes (default 0)"),
+            OptionSpec(name: "--curriculum", value: "auto|none|STAGES", help: "size stages L:MIN-MAX,… advanced by competence (auto: 2:3-5,3:4-8,4:5-12,6:7-16,6:8-24,6:8-32)"),
+            OptionSpec(name: "--advance-accuracy", value: "X", help: "computed-node accuracy that ends a stage (default 0.9)"),
+            OptionSpec(name: "--advance-window", value: "N", help: "steps that accuracy is averaged over (default 200)"),
             OptionSpec(name: "--frontier", value: "P", help: "fraction of examples in random closed states (default 0.5)"),
             OptionSpec(name: "--computable-weight", value: "X", help: "loss weight of positions computable now (default 3)"),
             OptionSpec(name: "--error-correction", value: "P", help: "fraction of input values corrupted, to be repaired (default 0)"),
@@ -62,6 +65,22 @@ enum TrainCommand: LensCommand {
         r.computableWeight = Float(try a.double("--computable-weight") ?? Double(r.computableWeight))
         r.errorCorrection = Float(try a.double("--error-correction") ?? 0)
         if a.has("--all-factors") { r.factorWeights = [1, 1, 1, 1] }
+        switch a.string("--curriculum", default: "none") {
+        case "none": break
+        case "auto":
+            r.stages = TrainingRecipe.defaultStages
+            if let last = r.stages.last { (r.leaves, r.minNodes, r.maxNodes) = (last.leaves, last.minNodes, last.maxNodes) }
+        case let text:
+            r.stages = try text.split(separator: ",").map { part in
+                guard let stage = CurriculumStage.parse(String(part)) else {
+                    throw UsageError("lens train: --curriculum expects auto, none or stages like 2:3-5,6:8-32; \"\(part)\" is not LEAVES:MIN-MAX")
+                }
+                return stage
+            }
+            if let last = r.stages.last { (r.leaves, r.minNodes, r.maxNodes) = (last.leaves, last.minNodes, last.maxNodes) }
+        }
+        r.advanceAccuracy = try a.double("--advance-accuracy") ?? r.advanceAccuracy
+        r.advanceWindow = try a.int("--advance-window", default: r.advanceWindow)
         return r
     }
 
@@ -121,14 +140,21 @@ enum TrainCommand: LensCommand {
             }
         }
         trainer.onEvaluate = { step, model in
-            let evaluator = Evaluator(leaves: state.recipe.leaves, batchSize: 16)
             var parts: [String] = []
-            for nodes in [state.recipe.maxNodes, state.recipe.maxNodes * 2] {
+            let stages = state.recipe.effectiveStages
+            let current = stages[min(trainer.state.stage, stages.count - 1)]
+            let evaluator = Evaluator(leaves: current.leaves, batchSize: 16)
+            for nodes in [current.maxNodes, min(current.maxNodes * 2, model.config.names)] {
                 let result = try evaluator.evaluate(model: model, nodes: nodes, samples: 64)
                 parts.append(String(format: "%d nodes: node %.3f graph %.3f", nodes, result.nodeAccuracy, result.graphAccuracy))
             }
             if stdoutIsTerminal { print("") }
             print("eval at step \(step): " + parts.joined(separator: "; "))
+            fflush(stdout)
+        }
+        trainer.onStage = { step, stage, description in
+            if stdoutIsTerminal { print("") }
+            print("curriculum: stage \(stage) (\(description)) from step \(step)")
             fflush(stdout)
         }
         trainer.onCheckpoint = { model, state in
