@@ -8,7 +8,7 @@ protocol LensCommand {
 
 let commands: [LensCommand.Type] = [
     GenerateCommand.self, SolveCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self,
-    InspectCommand.self, DemoCommand.self,
+    InspectCommand.self, DemoCommand.self, BenchCommand.self,
 ]
 
 func printUsage() {

@@ -23,3 +23,10 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Flo
                     b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
     }
 }
+
+/// C = A·B for square n × n row-major matrices through the same core-splitting path the
+/// model uses (for `lens bench`'s sgemm ceiling).
+public func benchGemm(_ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    BLASThreads.configure()
+    gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, a, lda: n, b, ldb: n, beta: 0, c, ldc: n)
+}

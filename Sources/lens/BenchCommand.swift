@@ -1,0 +1,138 @@
+import CBLAS
+import Foundation
+import HDF5
+import Training
+import Transformer
+
+/// `lens bench`: throughput figures, each a median over repetitions, as a table or JSON.
+enum BenchCommand: LensCommand {
+    static let spec = CommandSpec(
+        name: "bench", synopsis: "[--json] [--quick] [--python PY]",
+        summary: """
+        Measures forward throughput of the paper configuration (batch 1, 8, 32 × 64, 256, 1024
+        tokens), one training step (forward + backward + AdamW) at 32 × 256, HDF5 append
+        throughput, and cblas_sgemm's own GFLOP/s on a 1024³ product as the machine's ceiling.
+        With --python, also runs benchmarks/pytorch_reference.py with that interpreter and prints
+        both side by side with ratios.
+        """,
+        options: [
+            OptionSpec(name: "--json", value: nil, help: "print the figures as JSON"),
+            OptionSpec(name: "--quick", value: nil, help: "fewer shapes and repetitions"),
+            OptionSpec(name: "--python", value: "PY", help: "python with torch, numpy and h5py for the side-by-side run"),
+        ])
+
+    /// Median and spread of repeated timings, in seconds.
+    struct Timing: Codable {
+        let median: Double
+        let min: Double
+        let max: Double
+    }
+
+    static func time(repetitions: Int, warmup: Int = 1, _ body: () throws -> Void) rethrows -> Timing {
+        for _ in 0..<warmup { try body() }
+        var samples: [Double] = []
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        samples.sort()
+        return Timing(median: samples[samples.count / 2], min: samples.first ?? 0, max: samples.last ?? 0)
+    }
+
+    /// Forward FLOPs per token of the paper model at sequence length L (matmuls only).
+    static func forwardFlopsPerToken(_ c: ModelConfig, length: Int) -> Double {
+        let d = Double(c.modelWidth), f = Double(c.mlpWidth), l = Double(length), w = Double(c.relativeWindow)
+        let linear = 2 * (4 * d * d + 2 * d * f)
+        let attention = 2 * (l * d + l * d) + 2 * 2 * w * d  // QKᵀ and PV over all keys, plus c2p and p2c
+        return Double(c.layers) * (linear + attention) + 2 * d * Double(c.factorSizes.reduce(0, +))
+    }
+
+    static func run(_ a: ParsedArguments) throws {
+        let quick = a.has("--quick")
+        let config = ModelConfig.paper
+        let model = try Model.randomlyInitialised(config: config, seed: 1)
+        var figures: [String: Double] = [:]
+        var rows: [(String, String)] = []
+
+        // The machine's ceiling: one 1024³ sgemm over both cores.
+        let n = 1024
+        let a1 = [Float](repeating: 0.5, count: n * n), b1 = [Float](repeating: 0.25, count: n * n)
+        var c1 = [Float](repeating: 0, count: n * n)
+        let sgemm = time(repetitions: quick ? 3 : 7) {
+            a1.withUnsafeBufferPointer { pa in b1.withUnsafeBufferPointer { pb in c1.withUnsafeMutableBufferPointer { pc in
+                benchGemm(n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+            } } }
+        }
+        let ceiling = 2 * Double(n * n * n) / sgemm.median / 1e9
+        figures["sgemm_1024_gflops"] = ceiling
+        rows.append(("sgemm 1024³ (ceiling)", String(format: "%.1f GFLOP/s", ceiling)))
+
+        // Forward throughput, one iteration, no hooks.
+        let shapes: [(Int, Int)] = quick ? [(1, 64), (32, 256)] : [(1, 64), (1, 256), (1, 1024), (8, 64), (8, 256), (8, 1024), (32, 64), (32, 256), (32, 1024)]
+        for (batch, length) in shapes {
+            let ids = benchTokens(config, batch: batch, length: length)
+            let reps = quick ? 3 : (batch * length >= 8192 ? 3 : 10)
+            let t = try time(repetitions: reps) {
+                _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1)
+            }
+            let tokens = Double(batch * length) / t.median
+            let gflops = tokens * forwardFlopsPerToken(config, length: length) / 1e9
+            figures["forward_b\(batch)_l\(length)_tokens_per_s"] = tokens
+            figures["forward_b\(batch)_l\(length)_gflops"] = gflops
+            rows.append(("forward \(batch) × \(length)", String(format: "%.0f tok/s, %.1f GFLOP/s (%.0f%% of sgemm), %.2f ms", tokens, gflops, 100 * gflops / ceiling, t.median * 1000)))
+        }
+
+        // One training step at 32 × 256: forward, backward, AdamW.
+        let batch = 32, length = 256
+        let inputs = benchTokens(config, batch: batch, length: length)
+        let weights = [Float](repeating: 1, count: batch * length)
+        let backprop = Backpropagation(model: model)
+        var adam = AdamW(layout: model.layout)
+        let step = time(repetitions: quick ? 2 : 5) {
+            _ = backprop.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
+            adam.update(parameters: model.parameterPointer, gradient: backprop.gradientPointer, learningRate: 1e-4)
+        }
+        let trainTokens = Double(batch * length) / step.median
+        figures["train_step_b32_l256_tokens_per_s"] = trainTokens
+        figures["train_step_b32_l256_seconds"] = step.median
+        rows.append(("training step 32 × 256", String(format: "%.0f tok/s, %.0f ms", trainTokens, step.median * 1000)))
+
+        // HDF5: appending float32 rows of one sequence's MLP activations to an extendable dataset.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rowShape = [1, 256, 1024]
+        let rowValues = [Float](repeating: 0.5, count: rowShape.reduce(1, *))
+        let rowsPerFile = quick ? 32 : 128
+        var fileIndex = 0
+        let h5 = try time(repetitions: quick ? 2 : 5) {
+            fileIndex += 1
+            let file = try H5File.create(directory.appendingPathComponent("a\(fileIndex).h5").path)
+            let dataset = try file.root.createExtendableDataset("x", of: Float.self, rowShape: rowShape, chunkRows: 1)
+            for _ in 0..<rowsPerFile { try dataset.append(rowValues, rows: 1) }
+            try file.flush()
+            file.close()
+        }
+        let megabytes = Double(rowsPerFile * rowValues.count * 4) / 1e6
+        figures["hdf5_append_mb_per_s"] = megabytes / h5.median
+        rows.append(("HDF5 append (1 MB rows)", String(format: "%.0f MB/s", megabytes / h5.median)))
+
+        if a.has("--json") {
+            print(try jsonText(figures))
+        } else {
+            let width = rows.map(\.0.count).max() ?? 0
+            for (name, value) in rows { print(name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value) }
+        }
+    }
+}
+
+/// Random in-vocabulary ids for benchmarks (any ids do; no program structure is needed).
+func benchTokens(_ config: ModelConfig, batch: Int, length: Int) -> [Int32] {
+    let sizes = config.factorSizes
+    var state: UInt64 = 0x1234_5678
+    return (0..<(batch * length * 4)).map { i in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Int32((state >> 33) % UInt64(sizes[i % 4]))
+    }
+}
