@@ -42,13 +42,8 @@ if rest.contains("--help") || rest.contains("-h") {
 do {
     let parsed = try parseArguments(rest, spec: command.spec)
     try command.run(parsed)
-} catch let error as UsageError {
-    printError("error: \(error.description)")
-    exit(2)
-} catch let error as InputError {
-    printError("error: \(error.description)")
-    exit(2)
 } catch {
-    printError("error: \(error)")
-    exit(1)
+    let report = FailureReport(error)
+    printError(report.message)
+    exit(report.status)
 }
