@@ -112,7 +112,11 @@ public enum Checkpoint {
         defer { file.close() }
         var result: [String: String] = [:]
         for name in try file.root.attributeNames() {
-            if let value = try file.root.attribute(name) { result[name] = "\(value)" }
+            switch try file.root.attribute(name) {
+            case .string(let text): result[name] = text
+            case let value?: result[name] = value.description
+            case nil: break
+            }
         }
         return result
     }
