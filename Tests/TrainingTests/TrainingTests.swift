@@ -146,4 +146,31 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         try Trainer(model: model, state: state).run()
         #expect(model.parameters == straight.parameters)
     }
+
+    @Test func aNonFiniteLossStopsTrainingAndNamesTheLastCheckpoint() throws {
+        var recipe = tinyRecipe(steps: 50)
+        recipe.learningRate = 1e30
+        recipe.warmupSteps = 0
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-nan-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("state.h5").path
+        let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 3)
+        let trainer = try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout))
+        trainer.checkpointEvery = 1
+        trainer.onCheckpoint = { model, state in
+            try TrainingStateFile.save(model: model, state: state, history: [], to: path, includeOptimizer: true)
+            return path
+        }
+        do {
+            try trainer.run()
+            Issue.record("training with a learning rate of 1e30 should have stopped on a non-finite loss")
+        } catch TrainingError.nonFiniteLoss(let step, let checkpoint) {
+            #expect(step < 50)
+            #expect(checkpoint == path)
+            // The checkpoint it names is complete and loads (it holds only finite tensors).
+            let (_, state, _) = try TrainingStateFile.load(path)
+            #expect(state.step <= step)
+        }
+    }
 }
