@@ -58,9 +58,13 @@ nonisolated(unsafe) var stopRequested: Int32 = 0
 
 /// Installs handlers so that Ctrl-C or `kill` ends training with a checkpoint, not mid-write.
 public func installStopHandlers() {
+    stopRequested = 0
     signal(SIGINT) { _ in stopRequested = 1 }
     signal(SIGTERM) { _ in stopRequested = 1 }
 }
+
+/// Whether SIGINT or SIGTERM arrived since the handlers were installed.
+public var stopWasRequested: Bool { stopRequested != 0 }
 
 /// The training loop: on-the-fly data, teacher-forced iteration states, AdamW, checkpoints.
 public final class Trainer {

@@ -168,5 +168,10 @@ enum TrainCommand: LensCommand {
         if stdoutIsTerminal { print("") }
         print(String(format: "stopped at step %d of %d after %@ of training in all; model: %@; resume state: %@",
                      trainer.state.step, total, formatDuration(trainer.state.elapsedSeconds), out, resumePath))
+        if stopWasRequested {
+            // Interrupted: the checkpoint is complete, but the run is not; scripts must not go on.
+            printError("interrupted; continue with: lens train --resume \(resumePath)")
+            exit(130)
+        }
     }
 }
