@@ -35,6 +35,8 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "HDF5", "GraphTask"],
                     resources: [.copy("Fixtures")], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

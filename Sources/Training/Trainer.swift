@@ -59,6 +59,13 @@ nonisolated(unsafe) var stopRequested: Int32 = 0
 /// Installs handlers so that Ctrl-C or `kill` ends training with a checkpoint, not mid-write.
 public func installStopHandlers() {
     stopRequested = 0
+    // A parent may have started us with these signals blocked (test runners, some shells'
+    // background jobs); unblock them so Ctrl-C and kill reach the handler.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
     signal(SIGINT) { _ in stopRequested = 1 }
     signal(SIGTERM) { _ in stopRequested = 1 }
 }

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import Training
+import Transformer
+
+/// The `lens` executable built next to the tests (`swift test` builds every product).
+let lensExecutable: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    for configuration in ["debug", "release"] {
+        let candidate = url.appendingPathComponent(".build/\(configuration)/lens").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return url.appendingPathComponent(".build/debug/lens").path
+}()
+
+/// Output and exit status of one `lens` invocation.
+struct LensResult {
+    let status: Int32
+    let output: String
+    let error: String
+}
+
+/// Starts `lens` with `arguments` in `directory`; the caller waits or signals it.
+func startLens(_ arguments: [String], in directory: String) throws -> (Process, Pipe, Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: lensExecutable)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    return (process, out, err)
+}
+
+func runLens(_ arguments: [String], in directory: String = NSTemporaryDirectory()) throws -> LensResult {
+    let (process, out, err) = try startLens(arguments, in: directory)
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let error = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return LensResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                      error: String(decoding: error, as: UTF8.self))
+}
+
+func scratchDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "lens-cli-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Waits up to `seconds` for `path` to exist.
+func waitForFile(_ path: String, seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if FileManager.default.fileExists(atPath: path) { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return false
+}
+
+let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "1000000", "--checkpoint-every", "20",
+                    "--log-every", "100000", "--eval-every", "0", "--min-nodes", "4", "--max-nodes", "6", "--leaves", "3",
+                    "--curriculum", "none"]
+
+@Suite(.serialized) struct LensCLITests {
+    @Test func unknownCommandsAndOptionsAreUsageErrors() throws {
+        let command = try runLens(["evel"])
+        #expect(command.status == 2)
+        #expect(command.error.contains("did you mean \"eval\""))
+        let option = try runLens(["eval", "--modle", "m.h5"])
+        #expect(option.status == 2)
+        #expect(option.error.contains("--model"))
+    }
+
+    @Test func badProgramsNameTheColumn() throws {
+        let result = try runLens(["solve", "1 = x_1; x_1 + x_9 = x_2", "--model", "absent.h5"])
+        #expect(result.status == 2)
+        #expect(result.error.hasPrefix("error: "))
+        #expect(result.error.split(separator: "\n").count == 1)
+    }
+
+    @Test func badCheckpointsAreInputErrors() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: dir + "/text.h5"))
+        for (model, expected) in [(dir, "is a directory"), (dir + "/text.h5", "not an HDF5 file"), (dir + "/absent.h5", "no such file")] {
+            let result = try runLens(["eval", "--model", model, "--nodes", "8", "--samples", "2"])
+            #expect(result.status == 2, "\(model)")
+            #expect(result.error.contains(expected), "\(result.error)")
+        }
+    }
+
+    @Test func existingOutputsAreKeptUnlessForced() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try runLens(["init", "--config", "tiny", "--out", "m.h5"], in: dir).status == 0)
+        let again = try runLens(["init", "--config", "tiny", "--out", "m.h5"], in: dir)
+        #expect(again.status == 2)
+        #expect(again.error.contains("already exists; pass --force"))
+        #expect(try runLens(["init", "--config", "tiny", "--out", "m.h5", "--force"], in: dir).status == 0)
+    }
+
+    @Test func ctrlCDuringTrainingLeavesAResumableCheckpoint() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (process, _, err) = try startLens(tinyTraining, in: dir)
+        #expect(waitForFile(dir + "/t.h5.resume.h5", seconds: 30))
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(process.processIdentifier, SIGINT)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(message.contains("--resume t.h5.resume.h5"))
+        let (_, state, _) = try TrainingStateFile.load(dir + "/t.h5.resume.h5")
+        #expect(state.step > 0)
+        _ = try Checkpoint.load(dir + "/t.h5")
+        let resumed = try runLens(["train", "--resume", "t.h5.resume.h5", "--stop-after", "5", "--out", "t.h5", "--force"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.step == state.step + 5)
+    }
+
+    @Test func killDuringTrainingNeverLeavesAHalfWrittenCheckpoint() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (process, _, _) = try startLens(tinyTraining, in: dir)
+        #expect(waitForFile(dir + "/t.h5", seconds: 30))
+        // Checkpoints come every few milliseconds here, so a kill at any moment often lands mid-write.
+        Thread.sleep(forTimeInterval: 0.37)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        _ = try Checkpoint.load(dir + "/t.h5")
+        let (_, state, _) = try TrainingStateFile.load(dir + "/t.h5.resume.h5")
+        #expect(state.step > 0)
+    }
+}
