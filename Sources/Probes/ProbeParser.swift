@@ -202,7 +202,8 @@ public enum ProbeParser {
         let named: [String: SweepSet] = ["defined": .defined, "leaves": .leaves, "free": .free, "values": .values]
         var set: SweepSet
         let mark = s.index
-        if let word = s.word(), let known = named[word] ?? (word.hasPrefix("Z") && Int(word.dropFirst()) != nil ? .values : nil) {
+        if let word = s.word(), let known = named[word] ?? (word.hasPrefix("Z") && Int(word.dropFirst()) != nil ? .values : nil),
+           !s.accept("[") {
             set = known
         } else {
             s.index = mark
