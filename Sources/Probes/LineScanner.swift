@@ -91,6 +91,7 @@ struct LineScanner {
     }
 
     mutating func expectEnd() throws {
+        skipSpaces()
         guard atEnd else { throw ProbeError.syntax(location, expected: "the end of the line", found: found()) }
     }
 }

@@ -57,13 +57,17 @@ public enum ProbeParser {
             case "sweep":
                 probe.sweeps.append(try parseSweep(&s, at: keyStart))
             case "combine":
+                s.skipSpaces()
+                let wordStart = s.index
                 guard let word = s.word(), let combine = Combine(rawValue: word) else {
+                    s.index = wordStart
                     throw ProbeError.syntax(s.location, expected: "\"product\" or \"zip\"", found: s.found())
                 }
                 try s.expectEnd()
                 probe.combine = combine
                 probe.combineLocation = keyStart
             default:  // iterations
+                s.skipSpaces()
                 let at = s.location
                 guard let n = s.integer() else {
                     throw ProbeError.syntax(at, expected: "a whole number of iterations", found: s.found())
@@ -80,12 +84,12 @@ public enum ProbeParser {
     // MARK: lines
 
     static func parseContext(_ s: inout LineScanner) throws -> ContextSpec {
-        let kindAt = s.location
+        s.skipSpaces()
+        let kindStart = s.index
         guard let kind = s.word(), kind == "random" || kind == "program" else {
-            s.skipSpaces()
+            s.index = kindStart
             throw ProbeError.syntax(s.location, expected: "\"random\" or \"program\" after \"context\"", found: s.found())
         }
-        _ = kindAt
         if kind == "program" {
             let (text, at) = s.rest()
             guard !text.isEmpty else {
