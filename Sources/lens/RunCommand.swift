@@ -63,7 +63,12 @@ enum RunCommand: LensCommand {
         } catch let error as RecordingError {
             throw UsageError("lens run: \(error)")
         }
-        let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: globs, iterations: iterations, batchSize: batch)
+        let recorder: Recorder
+        do {
+            recorder = try Recorder(model: model, expansion: expansion, hookGlobs: globs, iterations: iterations, batchSize: batch)
+        } catch let error as ModelError {
+            throw UsageError("lens run: \(error)")  // an unknown hook glob
+        }
 
         let config = RunConfig(model: model.config, hooks: recorder.hooks, hook_globs: globs, iterations: iterations,
                                run_iterations: expansion.iterations, batch: batch, compression: compression,
