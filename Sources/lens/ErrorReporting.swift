@@ -1,5 +1,7 @@
 import GraphTask
 import HDF5
+import Probes
+import Recording
 import Training
 import Transformer
 
@@ -19,7 +21,7 @@ struct FailureReport {
 
     static func isInputError(_ error: Error) -> Bool {
         switch error {
-        case is UsageError, is InputError, is ProgramError, is ModelError:
+        case is UsageError, is InputError, is ProgramError, is ModelError, is ProbeError, is ActivationFileError:
             return true
         case let error as H5Error:
             switch error {
@@ -27,6 +29,11 @@ struct FailureReport {
                 return true
             default:
                 return false
+            }
+        case let error as RecordingError:
+            switch error {
+            case .writeFailed, .badBatch: return false
+            default: return true
             }
         case let error as TrainingError:
             switch error {

@@ -1,4 +1,5 @@
 import Foundation
+import Probes
 
 /// A subcommand of `lens`.
 protocol LensCommand {
@@ -8,7 +9,7 @@ protocol LensCommand {
 
 let commands: [LensCommand.Type] = [
     GenerateCommand.self, SolveCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self,
-    InspectCommand.self, DemoCommand.self, BenchCommand.self,
+    InspectCommand.self, DemoCommand.self, BenchCommand.self, RunCommand.self,
 ]
 
 func printUsage() {

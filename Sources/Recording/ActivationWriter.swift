@@ -1,0 +1,193 @@
+import Foundation
+import HDF5
+
+/// Root attributes that describe where a dump came from.
+public struct DumpProvenance: Sendable, Equatable {
+    /// The exact command line.
+    public var command: String
+    /// The checkpoint path and its SHA-256.
+    public var modelPath: String
+    public var modelSHA256: String
+    /// The probe's name and the text of its file.
+    public var probe: String
+    public var probeText: String
+    /// JSON describing the recording (model config, hooks, iterations, batch, compression).
+    public var configJSON: String
+
+    public init(command: String, modelPath: String, modelSHA256: String, probe: String, probeText: String = "", configJSON: String) {
+        self.command = command
+        self.modelPath = modelPath
+        self.modelSHA256 = modelSHA256
+        self.probe = probe
+        self.probeText = probeText
+        self.configJSON = configJSON
+    }
+}
+
+/// A recorded hook: its name, the shape of one sequence's tensor at one iteration, axis names.
+public struct HookLayout: Sendable, Equatable {
+    public var name: String
+    /// Shape without the batch axis, e.g. [heads, length, length].
+    public var rowShape: [Int]
+    /// Axis names without the batch axis.
+    public var axes: [String]
+
+    public init(name: String, rowShape: [Int], axes: [String]) {
+        self.name = name
+        self.rowShape = rowShape
+        self.axes = axes
+    }
+
+    /// Floats per sequence per iteration.
+    public var rowSize: Int { rowShape.reduce(1, *) }
+}
+
+/// One batch of finished sequences, laid out as the file stores them.
+public struct RecordedBatch: Sendable {
+    /// Number of sequences.
+    public var count: Int
+    /// [count, T, L, 4] input ids, flat.
+    public var tokens: [Int32]
+    /// [count, T, L, 4] argmax ids, flat.
+    public var predictions: [Int32]
+    /// [count] unpadded lengths.
+    public var lengths: [Int32]
+    /// [count] per key.
+    public var meta: [String: [Int32]]
+    /// [count, T, rowShape…] per hook, flat.
+    public var activations: [String: [Float]]
+
+    public init(count: Int, tokens: [Int32], predictions: [Int32], lengths: [Int32],
+                meta: [String: [Int32]], activations: [String: [Float]]) {
+        self.count = count
+        self.tokens = tokens
+        self.predictions = predictions
+        self.lengths = lengths
+        self.meta = meta
+        self.activations = activations
+    }
+}
+
+/// Streams batches into an activation file (docs/activation-file.md): every dataset grows along
+/// its first axis, `/lengths` is appended last in each batch (so its size is the number of
+/// finished sequences), and `complete` turns 1 only in `finish()`.
+public final class ActivationWriter {
+    public let path: String
+    public let length: Int
+    public let iterations: [Int]
+    public let hooks: [HookLayout]
+    public let metaKeys: [String]
+    /// Sequences written so far.
+    public private(set) var count = 0
+
+    let file: H5File
+    let tokens: H5Dataset
+    let predictions: H5Dataset
+    let lengths: H5Dataset
+    var meta: [String: H5Dataset] = [:]
+    var activations: [String: H5Dataset] = [:]
+
+    /// Creates the file and its empty datasets; refuses an existing `path` unless `overwrite`.
+    public init(path: String, overwrite: Bool, length: Int, iterations: [Int], runIterations: Int,
+                hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil) throws {
+        if FileManager.default.fileExists(atPath: path) && !overwrite { throw RecordingError.outputExists(path: path) }
+        guard !iterations.isEmpty, length >= 1 else { throw RecordingError.badBatch("a dump needs at least one iteration and one position") }
+        self.path = path
+        self.length = length
+        self.iterations = iterations
+        self.hooks = hooks
+        self.metaKeys = metaKeys
+        file = try H5File.create(path, overwrite: overwrite)
+        let root = file.root
+        try root.setAttribute("schema", ActivationSchema.name)
+        try root.setAttribute("schema_version", ActivationSchema.version)
+        try root.setAttribute("complete", 0)
+        try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+        try root.setAttribute("command", provenance.command)
+        try root.setAttribute("model", provenance.modelPath)
+        try root.setAttribute("model_sha256", provenance.modelSHA256)
+        try root.setAttribute("probe", provenance.probe)
+        try root.setAttribute("probe_text", provenance.probeText)
+        try root.setAttribute("config", provenance.configJSON)
+        try root.setAttribute("iterations", iterations)
+        try root.setAttribute("run_iterations", runIterations)
+        try root.setAttribute("hooks", hooks.map(\.name))
+        try root.setAttribute("length", length)
+
+        let t = iterations.count
+        try root.write("iterations", iterations.map { Int32($0) }, shape: [t])
+        try root.dataset("iterations").setAttribute("dims", ["iteration"])
+        let tokenRow = [t, length, 4]
+        let tokenChunk = max(1, min(256, (1 << 18) / (tokenRow.reduce(1, *) * 4)))
+        tokens = try root.createExtendableDataset("tokens", of: Int32.self, rowShape: tokenRow, chunkRows: tokenChunk, compression: compression)
+        predictions = try root.createExtendableDataset("predictions", of: Int32.self, rowShape: tokenRow, chunkRows: tokenChunk, compression: compression)
+        lengths = try root.createExtendableDataset("lengths", of: Int32.self, rowShape: [], chunkRows: 1024, compression: compression)
+        try tokens.setAttribute("dims", ActivationSchema.tokenDims)
+        try predictions.setAttribute("dims", ActivationSchema.tokenDims)
+        try lengths.setAttribute("dims", ["sequence"])
+        try root.createGroup("meta")
+        for key in metaKeys {
+            let d = try root.createExtendableDataset("meta/" + key, of: Int32.self, rowShape: [], chunkRows: 1024, compression: compression)
+            try d.setAttribute("dims", ["sequence"])
+            meta[key] = d
+        }
+        try root.createGroup("activations")
+        for hook in hooks {
+            let d = try root.createExtendableDataset(ActivationSchema.activationPath(hook.name), of: Float.self,
+                                                     rowShape: [t] + hook.rowShape, chunkRows: 1, compression: compression)
+            try d.setAttribute("dims", ActivationSchema.dimensions(ofHookAxes: ["batch"] + hook.axes))
+            activations[hook.name] = d
+        }
+        try file.flush()
+    }
+
+    /// Appends one batch and flushes, so the file on disk holds every finished batch.
+    public func append(_ batch: RecordedBatch) throws {
+        let n = batch.count, t = iterations.count
+        guard batch.tokens.count == n * t * length * 4, batch.predictions.count == batch.tokens.count,
+              batch.lengths.count == n else {
+            throw RecordingError.badBatch("\(n) sequences need \(n * t * length * 4) token ids and \(n) lengths")
+        }
+        do {
+            for hook in hooks {
+                guard let values = batch.activations[hook.name], values.count == n * t * hook.rowSize, let d = activations[hook.name] else {
+                    throw RecordingError.badBatch("\(hook.name) needs \(n * t * hook.rowSize) floats")
+                }
+                try d.append(values, rows: n)
+            }
+            for key in metaKeys {
+                guard let values = batch.meta[key], values.count == n, let d = meta[key] else {
+                    throw RecordingError.badBatch("metadata \(key) needs \(n) values")
+                }
+                try d.append(values, rows: n)
+            }
+            try tokens.append(batch.tokens, rows: n)
+            try predictions.append(batch.predictions, rows: n)
+            try lengths.append(batch.lengths, rows: n)  // last: its size counts finished sequences
+            try file.flush()
+        } catch let error as RecordingError {
+            throw error
+        } catch {
+            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+        }
+        count += n
+    }
+
+    /// Marks the file complete and closes it.
+    public func finish() throws {
+        do {
+            try file.root.setAttribute("complete", 1)
+            try file.flush()
+        } catch {
+            file.close()
+            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+        }
+        file.close()
+    }
+
+    /// Closes the file leaving `complete = 0` (an interrupted or failed run).
+    public func abandon() {
+        try? file.flush()
+        file.close()
+    }
+}

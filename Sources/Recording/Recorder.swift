@@ -1,0 +1,128 @@
+import GraphTask
+import Probes
+import Transformer
+
+/// How a recording ended.
+public enum RecordingOutcome: Sendable, Equatable {
+    /// Every sequence was written and the file is marked complete.
+    case complete(sequences: Int)
+    /// `shouldStop` asked to stop; the file holds `sequences` finished ones and complete = 0.
+    case interrupted(sequences: Int)
+}
+
+/// Runs a probe through a model in batches and streams the hooked tensors into an activation file.
+public struct Recorder {
+    public let model: Model
+    public let expansion: ProbeExpansion
+    /// Resolved hook names, in firing order.
+    public let hooks: [String]
+    /// Recorded run iterations, sorted.
+    public let iterations: [Int]
+    public let batchSize: Int
+
+    /// Resolves `hookGlobs` against the model (unknown globs throw with the nearest names) and
+    /// checks the iteration selection.
+    public init(model: Model, expansion: ProbeExpansion, hookGlobs: [String], iterations: [Int], batchSize: Int) throws {
+        let resolver = Hooks(config: model.config)
+        var selected = Set<String>()
+        for glob in hookGlobs { selected.formUnion(try resolver.resolve(glob)) }
+        guard !selected.isEmpty else { throw RecordingError.noHooks }
+        guard !iterations.isEmpty, iterations.allSatisfy({ (0..<expansion.iterations).contains($0) }) else {
+            throw RecordingError.badIterations(spec: iterations.map(String.init).joined(separator: ","),
+                                               reason: "this probe runs \(expansion.iterations) iterations")
+        }
+        guard batchSize >= 1 else { throw RecordingError.badBatch("the batch size must be at least 1") }
+        self.model = model
+        self.expansion = expansion
+        self.hooks = resolver.names.filter(selected.contains)
+        self.iterations = iterations.sorted()
+        self.batchSize = batchSize
+    }
+
+    /// The layout of each recorded hook for this probe's padded length.
+    public var hookLayouts: [HookLayout] {
+        hooks.map { name in
+            HookLayout(name: name,
+                       rowShape: Array(HookPoints.shape(of: name, config: model.config, batch: 1, length: expansion.length).dropFirst()),
+                       axes: Array(HookPoints.dimensions(of: name).dropFirst()))
+        }
+    }
+
+    /// Creates a writer for this recording at `path`.
+    public func makeWriter(path: String, overwrite: Bool, provenance: DumpProvenance, compression: Int?) throws -> ActivationWriter {
+        try ActivationWriter(path: path, overwrite: overwrite, length: expansion.length, iterations: iterations,
+                             runIterations: expansion.iterations, hooks: hookLayouts, metaKeys: expansion.metaKeys,
+                             provenance: provenance, compression: compression)
+    }
+
+    /// Runs one batch of sequences `range` and returns it laid out for the file.
+    public func runBatch(_ range: Range<Int>) throws -> RecordedBatch {
+        let block = expansion.batch(range)
+        let n = block.batch, L = block.length, T = iterations.count
+        let layouts = hookLayouts
+        let slot = Dictionary(uniqueKeysWithValues: iterations.enumerated().map { ($0.element, $0.offset) })
+        let buffers = BatchBuffers()
+        for layout in layouts { buffers.values[layout.name] = [Float](repeating: 0, count: n * T * layout.rowSize) }
+        let rowSizes = Dictionary(uniqueKeysWithValues: layouts.map { ($0.name, $0.rowSize) })
+        let hookSet = Hooks(config: model.config)
+        for name in hooks {
+            try hookSet.observe(name, iterations: .only(Set(iterations))) { event, tensor in
+                guard let t = slot[event.iteration], let row = rowSizes[event.name] else { return }
+                buffers.values[event.name]?.withUnsafeMutableBufferPointer { out in
+                    tensor.scalars.withUnsafeBufferPointer { source in
+                        guard let from = source.baseAddress, let to = out.baseAddress else { return }
+                        for b in 0..<n { (to + (b * T + t) * row).update(from: from + b * row, count: row) }
+                    }
+                }
+            }
+        }
+        let run = try model.run(tokens: block.ids, batch: n, length: L, iterations: expansion.iterations, hooks: hookSet)
+        let perIteration = L * 4
+        var tokens = [Int32](repeating: 0, count: n * T * perIteration)
+        var predictions = tokens
+        for (ti, t) in iterations.enumerated() {
+            for b in 0..<n {
+                let to = (b * T + ti) * perIteration, from = b * perIteration
+                tokens.replaceSubrange(to..<(to + perIteration), with: run.inputs[t][from..<(from + perIteration)])
+                predictions.replaceSubrange(to..<(to + perIteration), with: run.predictions[t][from..<(from + perIteration)])
+            }
+        }
+        var meta: [String: [Int32]] = [:]
+        for key in expansion.metaKeys { meta[key] = Array((expansion.meta[key] ?? [])[range]) }
+        return RecordedBatch(count: n, tokens: tokens, predictions: predictions, lengths: block.lengths,
+                             meta: meta, activations: buffers.values)
+    }
+
+    /// Records every sequence into `writer`, batch by batch; between batches `shouldStop` may end
+    /// the run early (the file then keeps complete = 0). `progress` gets the sequences done.
+    public func record(into writer: ActivationWriter, shouldStop: () -> Bool = { false },
+                       progress: (Int) -> Void = { _ in }) throws -> RecordingOutcome {
+        var start = 0
+        do {
+            while start < expansion.count {
+                if shouldStop() {
+                    writer.abandon()
+                    return .interrupted(sequences: writer.count)
+                }
+                let end = min(start + batchSize, expansion.count)
+                try writer.append(try runBatch(start..<end))
+                start = end
+                progress(start)
+            }
+            if shouldStop() {
+                writer.abandon()
+                return .interrupted(sequences: writer.count)
+            }
+            try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+        return .complete(sequences: writer.count)
+    }
+}
+
+/// Per-batch hook buffers the observers fill.
+final class BatchBuffers {
+    var values: [String: [Float]] = [:]
+}

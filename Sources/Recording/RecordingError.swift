@@ -1,0 +1,75 @@
+/// Why a recording cannot be made; messages read like sentences.
+public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A file that had to be read could not be.
+    case unreadable(path: String, reason: String)
+    /// The output exists and overwriting was not asked for.
+    case outputExists(path: String)
+    /// An `--iterations` spec that does not parse or names iterations the run does not have.
+    case badIterations(spec: String, reason: String)
+    /// No hook was selected.
+    case noHooks
+    /// A batch does not match the file's layout (a bug in the caller).
+    case badBatch(String)
+    /// Writing to the file failed (disk full, file removed, …); the finished batches stay readable.
+    case writeFailed(path: String, sequences: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "cannot read \(path): \(reason)"
+        case .outputExists(let path):
+            return "\(path) already exists; pass --force to overwrite it"
+        case .badIterations(let spec, let reason):
+            return "--iterations \"\(spec)\": \(reason) (write all, last, or indices like 0,2 or 0..3)"
+        case .noHooks:
+            return "no hook selected; pass --hooks with one or more globs like 'blocks.*.attn.hook_pattern'"
+        case .badBatch(let reason):
+            return "a recorded batch does not fit the file: \(reason)"
+        case .writeFailed(let path, let sequences, let reason):
+            return "writing \(path) failed after \(sequences) sequences: \(reason); the file keeps every finished batch and says complete = 0"
+        }
+    }
+}
+
+/// Why an activation file cannot be read as asked.
+public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file is HDF5 but not an activation dump.
+    case notActivationFile(path: String, schema: String?)
+    /// The dump was written with a schema version this reader does not know.
+    case unsupportedVersion(path: String, found: Int, supported: Int)
+    /// The run that wrote the dump did not finish.
+    case incomplete(path: String, sequences: Int)
+    /// No activations were recorded for `hook`.
+    case missingHook(path: String, hook: String, recorded: [String])
+    /// `iteration` was not recorded.
+    case iterationNotRecorded(path: String, iteration: Int, recorded: [Int])
+    /// No metadata column `key`.
+    case missingMeta(path: String, key: String, available: [String])
+    /// A sequence range outside 0..<count.
+    case sequenceRange(path: String, range: Range<Int>, count: Int)
+    /// The file breaks the schema.
+    case malformed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notActivationFile(let path, let schema):
+            let found = schema.map { "its schema is \"\($0)\"" } ?? "it has no schema attribute"
+            return "\(path) is not a LatentLens activation file: \(found), expected \"\(ActivationSchema.name)\" (make one with lens run)"
+        case .unsupportedVersion(let path, let found, let supported):
+            return "\(path) has activation schema_version \(found); this LatentLens reads version \(supported) (re-record it with this version's lens run)"
+        case .incomplete(let path, let sequences):
+            return "\(path) is incomplete (complete = 0): its run stopped after \(sequences) sequences; re-run lens run, or accept partial files"
+        case .missingHook(let path, let hook, let recorded):
+            let have = recorded.isEmpty ? "no hooks" : recorded.joined(separator: ", ")
+            return "\(path) has no activations for \(hook) (it records \(have)); record it with lens run PROBE --hooks '\(hook)' …"
+        case .iterationNotRecorded(let path, let iteration, let recorded):
+            return "\(path) did not record iteration \(iteration) (it records \(recorded.map(String.init).joined(separator: ", "))); pick one with lens run --iterations"
+        case .missingMeta(let path, let key, let available):
+            return "\(path) has no metadata column \(key) (it has \(available.joined(separator: ", ")))"
+        case .sequenceRange(let path, let range, let count):
+            return "sequences \(range.lowerBound)..<\(range.upperBound) are outside \(path)'s \(count) sequences"
+        case .malformed(let path, let reason):
+            return "\(path) breaks the activation schema: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Dispatch
+import Foundation
+import Probes
+import Recording
+import Transformer
+
+/// `lens run`: records a probe's activations into an activation file.
+enum RunCommand: LensCommand {
+    static let spec = CommandSpec(
+        name: "run", synopsis: "PROBE --model M --hooks GLOBS --out FILE.h5 [--iterations SPEC] [--batch B] [--compress gzip] [--force]",
+        summary: """
+        Runs a probe (a file, or the name of a shipped probe in probes/) through a model in batches
+        and streams the selected hook tensors, tokens, predictions and per-sequence metadata into an
+        activation file (docs/activation-file.md). Ctrl-C or kill stops after the current batch and
+        leaves a readable file with complete = 0.
+        """,
+        options: [
+            OptionSpec(name: "--model", value: "M", help: "checkpoint to run"),
+            OptionSpec(name: "--hooks", value: "GLOBS", help: "comma-separated hook globs, e.g. 'blocks.*.attn.hook_pattern,blocks.1.mlp.hook_post'", repeatable: true),
+            OptionSpec(name: "--out", value: "FILE.h5", help: "the activation file to write"),
+            OptionSpec(name: "--iterations", value: "SPEC", help: "recorded iterations: all (default), last, first, or indices like 0,2 or 0..3"),
+            OptionSpec(name: "--batch", value: "B", help: "sequences per forward pass (default 16)"),
+            OptionSpec(name: "--compress", value: "gzip", help: "gzip (level 4), gzip:N, or none (default)"),
+            OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
+            OptionSpec(name: "--quiet", value: nil, help: "no progress bar"),
+        ],
+        positionals: ["PROBE"], minimumPositionals: 1, maximumPositionals: 1)
+
+    /// The `config` root attribute.
+    struct RunConfig: Encodable {
+        let model: ModelConfig
+        let hooks: [String]
+        let hook_globs: [String]
+        let iterations: [Int]
+        let run_iterations: Int
+        let batch: Int
+        let compression: Int?
+        let sequences: Int
+        let length: Int
+        let probe: String
+        let probe_file: String
+        let slots: [String]
+        let meta: [String]
+    }
+
+    static func run(_ a: ParsedArguments) throws {
+        let modelPath = try a.require("--model")
+        let out = try a.require("--out")
+        let globs = (a.values["--hooks"] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        guard !globs.isEmpty else { throw UsageError("lens run: --hooks is required (e.g. --hooks 'blocks.*.attn.hook_pattern')") }
+        let force = a.has("--force")
+        try checkOutputPath(out, force: force)
+        let compression = try compressionLevel(a.string("--compress"))
+        let batch = try a.positiveInt("--batch", default: 16)
+
+        let probePath = try resolveProbe(a.positionals[0])
+        let probe = try ProbeParser.load(path: probePath)
+        let model = try Checkpoint.load(modelPath)
+        let expansion = try probe.expand(vocabulary: model.config.vocabulary, maximumLength: Model.maximumLength)
+        let iterations: [Int]
+        do {
+            iterations = try IterationSelection.parse(a.string("--iterations", default: "all"), runIterations: expansion.iterations)
+        } catch let error as RecordingError {
+            throw UsageError("lens run: \(error)")
+        }
+        let recorder: Recorder
+        do {
+            recorder = try Recorder(model: model, expansion: expansion, hookGlobs: globs, iterations: iterations, batchSize: batch)
+        } catch let error as ModelError {
+            throw UsageError("lens run: \(error)")  // an unknown hook glob
+        }
+
+        let config = RunConfig(model: model.config, hooks: recorder.hooks, hook_globs: globs, iterations: iterations,
+                               run_iterations: expansion.iterations, batch: batch, compression: compression,
+                               sequences: expansion.count, length: expansion.length, probe: probe.name,
+                               probe_file: probePath, slots: expansion.slots, meta: expansion.metaKeys)
+        let provenance = DumpProvenance(
+            command: CommandLine.arguments.map(shellQuoted).joined(separator: " "), modelPath: modelPath,
+            modelSHA256: try SHA256.hex(ofFile: modelPath), probe: probe.name,
+            probeText: (try? String(contentsOfFile: probePath, encoding: .utf8)) ?? "",
+            configJSON: try jsonText(config))
+        let writer = try recorder.makeWriter(path: out, overwrite: force, provenance: provenance, compression: compression)
+
+        let stop = StopSignal()
+        let quiet = a.has("--quiet")
+        let bar = ProgressBar("run \(probe.name)", total: expansion.count, unit: "seq", quiet: quiet)
+        let started = Date()
+        let outcome = try recorder.record(into: writer, shouldStop: { stop.requested }, progress: { bar.update($0) })
+        let seconds = Date().timeIntervalSince(started)
+        switch outcome {
+        case .complete(let n):
+            bar.finish(String(format: "%@: %d sequences × %d iteration%@ × %d hook%@ → %@ (%.1f s, %.0f seq/s)",
+                              probe.name, n, iterations.count, iterations.count == 1 ? "" : "s", recorder.hooks.count,
+                              recorder.hooks.count == 1 ? "" : "s", out, seconds, Double(n) / max(seconds, 1e-9)))
+        case .interrupted(let n):
+            bar.finish("")
+            printError("lens run: stopped by a signal after \(n) of \(expansion.count) sequences; \(out) keeps them and says complete = 0")
+            exit(130)
+        }
+    }
+
+    /// nil for no compression, else the gzip level.
+    static func compressionLevel(_ text: String?) throws -> Int? {
+        guard let text, text != "none" else { return nil }
+        if text == "gzip" { return 4 }
+        if text.hasPrefix("gzip:"), let level = Int(text.dropFirst(5)), (0...9).contains(level) { return level }
+        throw UsageError("lens run: --compress expects gzip, gzip:N (N in 0…9) or none, found \"\(text)\"")
+    }
+
+    /// A probe file path: PROBE itself, or probes/PROBE[.probe] under the current directory or
+    /// under the repository the `lens` executable was built in.
+    static func resolveProbe(_ name: String) throws -> String {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: name, isDirectory: &isDirectory), !isDirectory.boolValue { return name }
+        for directory in probeDirectories() {
+            for candidate in [name, name + ".probe"] {
+                let path = directory + "/" + candidate
+                if fm.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue { return path }
+            }
+        }
+        let shipped = probeDirectories().flatMap { (try? fm.contentsOfDirectory(atPath: $0)) ?? [] }
+            .filter { $0.hasSuffix(".probe") }.map { String($0.dropLast(6)) }
+        let hint = closest(name, among: shipped).map { "; did you mean \"\($0)\"?" } ?? ""
+        let list = shipped.isEmpty ? "" : " (shipped probes: \(Set(shipped).sorted().joined(separator: ", ")))"
+        throw InputError("no probe \"\(name)\": not a file, and not in probes/\(hint)\(list)")
+    }
+
+    /// ./probes, then probes/ in the ancestors of the executable (…/REPO/.build/release/lens).
+    static func probeDirectories() -> [String] {
+        var result = [FileManager.default.currentDirectoryPath + "/probes"]
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = url.appendingPathComponent("probes").path
+            if FileManager.default.fileExists(atPath: candidate), !result.contains(candidate) { result.append(candidate) }
+            url = url.deletingLastPathComponent()
+        }
+        return result
+    }
+
+    static func shellQuoted(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@+".contains($0) }
+        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a flag the recording loop checks between batches.
+final class StopSignal {
+    private let lock = NSLock()
+    private var flag = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        // A parent may have started us with these signals blocked (test runners, some shells).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                let second = self.flag
+                self.flag = true
+                self.lock.unlock()
+                let message = second ? "lens run: second signal, stopping now\n" : "\nlens run: stopping after the current batch…\n"
+                FileHandle.standardError.write(Data(message.utf8))
+                if second { exit(130) }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var requested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return flag
+    }
+}

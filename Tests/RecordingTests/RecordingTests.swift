@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+import GraphTask
+import HDF5
+import Probes
+@testable import Recording
+import Transformer
+
+/// A fresh temporary directory, removed after `body`.
+func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latentlens-rec-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try body(directory)
+}
+
+func smallConfig() -> ModelConfig {
+    ModelConfig(layers: 2, heads: 4, modelWidth: 16, headWidth: 4, mlpWidth: 24, relativeWindow: 8, names: 16, modulus: 23)
+}
+
+let probeText = """
+context program 17 = x_4; 3 = x_5; x_4 + x_5 = x_12; 9 = x_1
+equation v0 + v1 = rhs
+fix v0 = x_12
+sweep v1 over defined
+sweep rhs over free[0], free[3]
+"""
+
+/// A recorder over the literal probe above (8 sequences, 2 iterations).
+func makeRecorder(hooks: [String] = ["blocks.0.attn.hook_pattern", "blocks.1.mlp.hook_post", "hook_embed"],
+                  iterations: [Int] = [0, 1], batch: Int = 3) throws -> (Recorder, Model) {
+    let model = try Model.randomlyInitialised(config: smallConfig(), seed: 3)
+    var probe = try ProbeParser.parse(probeText, file: "rt.probe", defaultName: "rt")
+    probe.iterations = 2
+    let expansion = try probe.expand(vocabulary: model.config.vocabulary)
+    return (try Recorder(model: model, expansion: expansion, hookGlobs: hooks, iterations: iterations, batchSize: batch), model)
+}
+
+let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5", modelSHA256: String(repeating: "ab", count: 32),
+                                probe: "rt", probeText: probeText, configJSON: "{\"batch\": 3}")
+
+@Suite struct RecordingTests {
+    @Test func writerReaderRoundTripEqualsADirectForwardPass() throws {
+        try withTemporaryDirectory { dir in
+            let (recorder, model) = try makeRecorder()
+            let path = dir + "/dump.h5"
+            let writer = try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: 4)
+            var seen: [Int] = []
+            let outcome = try recorder.record(into: writer, progress: { seen.append($0) })
+            #expect(outcome == .complete(sequences: 8))
+            #expect(seen == [3, 6, 8])
+
+            let reader = try ActivationReader(path: path, requireComplete: true)
+            defer { reader.close() }
+            let e = recorder.expansion
+            #expect(reader.isComplete && reader.count == 8 && reader.length == e.length && reader.iterations == [0, 1])
+            #expect(reader.hooks == ["blocks.0.attn.hook_pattern", "blocks.1.mlp.hook_post", "hook_embed"])
+            #expect(reader.attribute("probe") == "rt" && reader.attribute("model_sha256") == provenance.modelSHA256)
+            #expect(reader.attribute("command") == "lens run rt.probe" && reader.attribute("config") == "{\"batch\": 3}")
+            #expect(Set(reader.metaKeys) == Set(e.metaKeys))
+            for key in e.metaKeys { #expect(try reader.meta(key) == e.meta[key], "\(key)") }
+            #expect(try reader.meta("answer", 2..<4) == Array(e.meta["answer"]?[2..<4] ?? []))
+            #expect(try reader.lengths() == e.sequences.map { Int32($0.count) })
+            #expect(try reader.shape(of: "blocks.0.attn.hook_pattern") == [8, 2, 4, e.length, e.length])
+            #expect(try reader.dimensions(of: "blocks.0.attn.hook_pattern") == ["sequence", "iteration", "head", "query", "key"])
+            #expect(try reader.dimensions(of: "blocks.1.mlp.hook_post") == ["sequence", "iteration", "position", "d_mlp"])
+
+            // The same sequences through one direct forward pass.
+            let block = e.batch(0..<8)
+            let hooks = Hooks(config: model.config)
+            var direct: [String: [Int: Tensor]] = [:]
+            try hooks.observe("*") { event, tensor in direct[event.name, default: [:]][event.iteration] = tensor }
+            let run = try model.run(tokens: block.ids, batch: 8, length: block.length, iterations: 2, hooks: hooks)
+            for hook in reader.hooks {
+                for t in [0, 1] {
+                    let recorded = try reader.activations(hook, iteration: t)
+                    let expected = try #require(direct[hook]?[t])
+                    #expect(recorded.shape == expected.shape)
+                    #expect(recorded.maxAbsDifference(expected) < 1e-5, "\(hook) iteration \(t)")  // batch size changes summation order
+                }
+            }
+            let slice = try reader.activations("hook_embed", iteration: 1, sequences: 5..<7)
+            #expect(slice.shape == [2, e.length, 16])
+            let full = try #require(direct["hook_embed"]?[1])
+            #expect(Array(slice.scalars) == Array(full.scalars[(5 * e.length * 16)..<(7 * e.length * 16)]))
+            let tokens = try reader.tokens(), predictions = try reader.predictions()
+            #expect(tokens.shape == [8, 2, e.length, 4])
+            for t in 0..<2 {
+                for b in 0..<8 {
+                    let row = (b * 2 + t) * e.length * 4
+                    #expect(Array(tokens.values[row..<(row + e.length * 4)]) == Array(run.inputs[t][(b * e.length * 4)..<((b + 1) * e.length * 4)]))
+                    #expect(Array(predictions.values[row..<(row + e.length * 4)]) == Array(run.predictions[t][(b * e.length * 4)..<((b + 1) * e.length * 4)]))
+                }
+            }
+            #expect(Array(tokens.values[0..<(e.length * 4)]) == block.ids[0..<(e.length * 4)].map { $0 })
+
+            // Every dataset carries dims.
+            let file = try H5File.open(path)
+            defer { file.close() }
+            for node in try file.tree() where node.kind == .dataset {
+                #expect(node.attributes.contains { $0.0 == "dims" }, "\(node.path) has no dims")
+            }
+            #expect(try file.root.intAttribute("schema_version") == 1)
+        }
+    }
+
+    @Test func onlySelectedIterationsAreStored() throws {
+        try withTemporaryDirectory { dir in
+            let (recorder, _) = try makeRecorder(hooks: ["blocks.1.attn.hook_z"], iterations: [1], batch: 8)
+            let writer = try recorder.makeWriter(path: dir + "/one.h5", overwrite: false, provenance: provenance, compression: nil)
+            _ = try recorder.record(into: writer)
+            let reader = try ActivationReader(path: dir + "/one.h5")
+            #expect(reader.iterations == [1])
+            #expect(try reader.shape(of: "blocks.1.attn.hook_z") == [8, 1, recorder.expansion.length, 4, 4])
+            #expect(throws: ActivationFileError.iterationNotRecorded(path: dir + "/one.h5", iteration: 0, recorded: [1])) {
+                try reader.activations("blocks.1.attn.hook_z", iteration: 0)
+            }
+        }
+    }
+
+    @Test func interruptedRunLeavesCompleteZeroAndFinishedBatches() throws {
+        try withTemporaryDirectory { dir in
+            let (recorder, _) = try makeRecorder(batch: 3)
+            let path = dir + "/partial.h5"
+            let writer = try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: nil)
+            var batches = 0
+            let outcome = try recorder.record(into: writer, shouldStop: { batches >= 2 }, progress: { _ in batches += 1 })
+            #expect(outcome == .interrupted(sequences: 6))
+            #expect(throws: ActivationFileError.incomplete(path: path, sequences: 6)) { try ActivationReader(path: path, requireComplete: true) }
+            let reader = try ActivationReader(path: path)
+            #expect(!reader.isComplete && reader.count == 6)
+            #expect(try reader.activations("hook_embed", iteration: 0).shape == [6, recorder.expansion.length, 16])
+            #expect(try reader.meta("answer") == Array(recorder.expansion.meta["answer"]?[0..<6] ?? []))
+            #expect(throws: ActivationFileError.self) { try reader.lengths(0..<7) }
+        }
+    }
+
+    @Test func existingOutputIsRefusedUnlessOverwriting() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/exists.h5"
+            FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+            let (recorder, _) = try makeRecorder()
+            #expect(throws: RecordingError.outputExists(path: path)) {
+                try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: nil)
+            }
+            let writer = try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: nil)
+            writer.abandon()
+        }
+    }
+
+    @Test func readerErrorsSayWhatIsWrongAndWhatToDo() throws {
+        try withTemporaryDirectory { dir in
+            let (recorder, model) = try makeRecorder(hooks: ["blocks.0.attn.hook_pattern"])
+            let path = dir + "/d.h5"
+            _ = try recorder.record(into: try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: nil))
+            let reader = try ActivationReader(path: path)
+            do {
+                try reader.require(hooks: ["blocks.1.mlp.hook_post"])
+                Issue.record("a missing hook was accepted")
+            } catch let error as ActivationFileError {
+                #expect(error.description.contains("--hooks 'blocks.1.mlp.hook_post'"))
+                #expect(error.description.contains("it records blocks.0.attn.hook_pattern"))
+            }
+            #expect(throws: ActivationFileError.self) { try reader.meta("nope") }
+            reader.close()
+
+            let checkpoint = dir + "/m.h5"
+            try Checkpoint.save(model, to: checkpoint)
+            #expect(throws: ActivationFileError.notActivationFile(path: checkpoint, schema: "latentlens.checkpoint")) {
+                try ActivationReader(path: checkpoint)
+            }
+            let file = try H5File.open(path, mode: .readWrite)
+            try file.root.setAttribute("schema_version", 2)
+            file.close()
+            #expect(throws: ActivationFileError.unsupportedVersion(path: path, found: 2, supported: 1)) {
+                try ActivationReader(path: path)
+            }
+        }
+    }
+
+    @Test func unknownHookGlobNamesTheNearestHooks() throws {
+        do {
+            _ = try makeRecorder(hooks: ["blocks.0.attn.hook_patern"])
+            Issue.record("an unknown hook was accepted")
+        } catch let error as ModelError {
+            #expect(error.description.contains("blocks.0.attn.hook_pattern"))
+        }
+    }
+
+    @Test func h5dumpAndH5pyReadADump() throws {
+        try withTemporaryDirectory { dir in
+            let (recorder, _) = try makeRecorder(hooks: ["blocks.0.attn.hook_pattern", "hook_embed"], batch: 4)
+            let path = dir + "/py.h5"
+            _ = try recorder.record(into: try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: 4))
+            let L = recorder.expansion.length
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/h5dump") {
+                let (status, output) = try runProcess("/usr/bin/h5dump", ["-A", path])
+                #expect(status == 0)
+                #expect(output.contains("latentlens.activations"))
+                #expect(output.contains("DATASET \"blocks.0.attn.hook_pattern\""))
+                #expect(output.contains("( 8, 2, 4, \(L), \(L) ) / ( H5S_UNLIMITED, 2, 4, \(L), \(L) )"))
+            }
+            guard let python = pythonWithH5py() else { return }  // skipped without h5py
+            let script = """
+            import h5py, numpy as np, sys
+            f = h5py.File(sys.argv[1], "r")
+            assert f.attrs["schema"] == "latentlens.activations" and f.attrs["schema_version"] == 1 and f.attrs["complete"] == 1
+            p = f["activations/blocks.0.attn.hook_pattern"]
+            assert list(p.attrs["dims"]) == ["sequence", "iteration", "head", "query", "key"], p.attrs["dims"]
+            n = f["lengths"][:]
+            rhs = f["meta/rhs_pos"][:]
+            P = p[:, 0]  # [N, H, L, L] at the first recorded iteration
+            rows = P[np.arange(len(n)), :, rhs, :]  # each sequence's attention from its rhs position
+            assert np.allclose(rows.sum(-1), 1.0, atol=1e-5)
+            assert (f["meta/answer"][:] == (f["meta/operand0_value"][:] + f["meta/operand1_value"][:]) % 23).all()
+            print("h5py ok", p.shape)
+            """
+            let (status, output) = try runProcess(python, ["-c", script, path])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("h5py ok (8, 2, 4, \(L), \(L))"), "\(output)")
+        }
+    }
+}
+
+/// Runs `executable`; returns its exit status and standard output + error.
+func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A python that imports h5py: the repository's .venv first, then python3 on PATH; nil when none.
+func pythonWithH5py() -> String? {
+    let venv = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.venv/bin/python").standardized.path
+    for candidate in [venv, "/usr/bin/python3"] where FileManager.default.isExecutableFile(atPath: candidate) {
+        if let (status, _) = try? runProcess(candidate, ["-c", "import h5py, numpy"]), status == 0 { return candidate }
+    }
+    return nil
+}
