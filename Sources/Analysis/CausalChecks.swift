@@ -147,6 +147,16 @@ public enum CausalChecks {
                               drop: baseline - accuracy)
     }
 
+    /// Ablates `measures`' retrieval heads, then as many of its layer's other heads (those with
+    /// the least mass on operand value positions); the pair of ablation numbers.
+    public static func compareAblations(model: Model, probe: CausalProbe, measures: RetrievalLayer,
+                                        threshold: Double = 0.3) throws -> (retrieval: AblationResult, other: AblationResult) {
+        let retrieval = measures.retrievalHeads(threshold: threshold)
+        let others = measures.otherHeads(count: retrieval.count, excluding: retrieval)
+        return (try ablate(model: model, probe: probe, layer: measures.layer, heads: retrieval),
+                try ablate(model: model, probe: probe, layer: measures.layer, heads: others))
+    }
+
     /// The predicted value at each sequence's query after the last iteration, in chunks.
     static func answers(model: Model, probe: CausalProbe, ids: [Int32], hooks: Hooks?) throws -> [Int] {
         let length = probe.tokens.length, n = probe.tokens.batch
