@@ -131,6 +131,15 @@ public enum CausalChecks {
         let expected = (0..<probe.tokens.batch).map { probe.operandValues($0).reduce(0, +) % config.modulus }
         let baseline = try Statistics.accuracy(predicted: answers(model: model, probe: probe, ids: probe.tokens.ids, hooks: nil),
                                                expected: expected)
+        let hooks = try zeroAblation(config: config, layer: layer, heads: heads)
+        let accuracy = try Statistics.accuracy(predicted: answers(model: model, probe: probe, ids: probe.tokens.ids, hooks: hooks),
+                                               expected: expected)
+        return AblationResult(layer: layer, heads: heads.sorted(), baselineAccuracy: baseline, ablatedAccuracy: accuracy,
+                              drop: baseline - accuracy)
+    }
+
+    /// Hooks that zero `heads` of `layer` in hook_z [B, L, H, Dh] at every position and iteration.
+    public static func zeroAblation(config: ModelConfig, layer: Int, heads: [Int]) throws -> Hooks {
         let hooks = Hooks(config: config)
         let ablated = Set(heads), dh = config.headWidth, h = config.heads
         try hooks.intervene("blocks.\(layer).attn.hook_z") { _, z in
@@ -141,10 +150,7 @@ public enum CausalChecks {
                 }
             }
         }
-        let accuracy = try Statistics.accuracy(predicted: answers(model: model, probe: probe, ids: probe.tokens.ids, hooks: hooks),
-                                               expected: expected)
-        return AblationResult(layer: layer, heads: heads.sorted(), baselineAccuracy: baseline, ablatedAccuracy: accuracy,
-                              drop: baseline - accuracy)
+        return hooks
     }
 
     /// Ablates `measures`' retrieval heads, then as many of its layer's other heads (those with
