@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "Probes", dependencies: ["GraphTask"]),
         .target(name: "Recording", dependencies: ["HDF5", "Transformer", "GraphTask", "Probes"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .executableTarget(name: "lens", dependencies: ["HDF5", "GraphTask", "Transformer", "Training", "Probes", "Recording", "Reports"],
+        .target(name: "Analysis", dependencies: ["Transformer", "GraphTask", "HDF5", "Recording"]),
+        .executableTarget(name: "lens", dependencies: ["HDF5", "GraphTask", "Transformer", "Training", "Probes", "Recording", "Reports", "Analysis"],
                           swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "GraphTaskTests", dependencies: ["GraphTask"]),
@@ -43,6 +44,7 @@ let package = Package(
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Transformer", "GraphTask"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
