@@ -138,7 +138,7 @@ let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5",
     @Test func existingOutputIsRefusedUnlessOverwriting() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/exists.h5"
-            FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
             let (recorder, _) = try makeRecorder()
             #expect(throws: RecordingError.outputExists(path: path)) {
                 try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: nil)
