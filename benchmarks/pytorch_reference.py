@@ -38,6 +38,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from reference_model import FACTORS, Config, RecurrentTransformer  # noqa: E402
 
 
+class _SkipTraining(Exception):
+    """--quick stops before compiling the training step."""
+
+
 def timed(repetitions: int, body, warmup: int = 1) -> float:
     """Median wall time of `body` in seconds."""
     for _ in range(warmup):
@@ -143,10 +147,14 @@ def main() -> None:
                     figures[f"forward_b{batch_c}_l{length_c}_tokens_per_s_compiled"] = tok
                     rows.append((f"forward {batch_c} × {length_c} (torch.compile)",
                                  f"{tok:.0f} tok/s, {t * 1000:.2f} ms (compiled in {compile_s:.0f} s)"))
+            if quick:
+                raise _SkipTraining()
             compiled_train = torch.compile(train_model, dynamic=False)
             t = timed(2 if quick else 5, lambda: train_step(compiled_train), warmup=2)
             figures["train_step_b32_l256_tokens_per_s_compiled"] = batch * length / t
             rows.append(("training step 32 × 256 (torch.compile)", f"{batch * length / t:.0f} tok/s, {t * 1000:.0f} ms"))
+        except _SkipTraining:
+            notes.append("--quick: the torch.compile training step is skipped (compiling it takes minutes)")
         except Exception as error:  # report, keep the eager figures
             notes.append(f"torch.compile skipped: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
     else:
