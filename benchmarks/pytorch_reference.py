@@ -28,6 +28,11 @@ import time
 
 # Inductor compiles its C++ in worker processes; keep them to the cores we measure on.
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
+# OpenMP threads that spin while waiting collapse when the 2 cores are shared with other work
+# (measured here under a background training job: a 1 × 64 forward took 300–640 ms with 2
+# spinning threads, 12 ms with passive waiting, 10 ms with 1 thread). Passive waiting is
+# PyTorch's best setting on a shared machine; set OMP_WAIT_POLICY=ACTIVE to measure the default.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
@@ -90,7 +95,8 @@ def main() -> None:
     torch.manual_seed(1)
     quick = args.quick
     figures: dict[str, float] = {}
-    notes: list[str] = [f"torch {torch.__version__}, {args.threads} threads, python {platform.python_version()}"]
+    notes: list[str] = [f"torch {torch.__version__}, {args.threads} threads, OMP_WAIT_POLICY="
+                        f"{os.environ.get('OMP_WAIT_POLICY')}, python {platform.python_version()}"]
     rows: list[tuple[str, str]] = []
 
     # The machine's ceiling as torch sees it.
