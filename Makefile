@@ -34,7 +34,7 @@ $(VENV)/bin/python:
 	$(VENV)/bin/pip install -q torch numpy h5py
 
 bench: build $(VENV)/bin/python
-	$(LENS) bench --python $(VENV)/bin/python
+	$(LENS) bench --python $(VENV)/bin/python $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

@@ -118,12 +118,117 @@ enum BenchCommand: LensCommand {
         figures["hdf5_append_mb_per_s"] = megabytes / h5.median
         rows.append(("HDF5 append (1 MB rows)", String(format: "%.0f MB/s", megabytes / h5.median)))
 
+        if let python = a.string("--python") {
+            let reference = try runPythonReference(python, quick: quick)
+            if a.has("--json") {
+                print(try jsonText(SideBySide(latentlens: figures, pytorch: reference.figures, notes: reference.notes)))
+            } else {
+                printComparison(latentLens: figures, pytorch: reference.figures, notes: reference.notes, shapes: shapes)
+            }
+            return
+        }
         if a.has("--json") {
             print(try jsonText(figures))
         } else {
             let width = rows.map(\.0.count).max() ?? 0
             for (name, value) in rows { print(name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value) }
         }
+    }
+}
+
+/// Both sides' figures, under the same keys, for `lens bench --json --python PY`.
+struct SideBySide: Encodable {
+    let latentlens: [String: Double]
+    let pytorch: [String: Double]
+    let notes: [String]
+}
+
+extension BenchCommand {
+    /// Runs benchmarks/pytorch_reference.py with `python` and reads its JSON figures.
+    static func runPythonReference(_ python: String, quick: Bool) throws -> (figures: [String: Double], notes: [String]) {
+        let script = try locateReferenceScript()
+        FileHandle.standardError.write(Data("running the PyTorch reference: \(python) \(script)\(quick ? " --quick" : "")\n".utf8))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, script, "--json"] + (quick ? ["--quick"] : [])
+        let output = Pipe()
+        process.standardOutput = output
+        // stderr passes through: torch's warnings and compile notes stay visible.
+        do { try process.run() } catch {
+            throw InputError("could not start \(python): \(error)")
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw InputError("\(python) \(script) failed with status \(process.terminationStatus) (does it have torch, numpy and h5py? `make bench` installs them into .venv)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let dictionary = object as? [String: Any] else {
+            throw InputError("\(script) printed no JSON object: \(String(decoding: data.prefix(400), as: UTF8.self))")
+        }
+        var figures: [String: Double] = [:]
+        for (key, value) in dictionary {
+            if let number = value as? NSNumber { figures[key] = number.doubleValue }
+        }
+        return (figures, dictionary["notes"] as? [String] ?? [])
+    }
+
+    /// benchmarks/pytorch_reference.py from the working directory or above the executable.
+    static func locateReferenceScript() throws -> String {
+        let relative = "benchmarks/pytorch_reference.py"
+        var candidates = [FileManager.default.currentDirectoryPath]
+        // .build/<triple>/release/lens → the package root is three folders up (two through the .build/release link).
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            directory = directory.deletingLastPathComponent()
+            candidates.append(directory.path)
+        }
+        for root in candidates {
+            let path = (root as NSString).appendingPathComponent(relative)
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        throw InputError("cannot find \(relative); run lens bench from the repository root")
+    }
+
+    /// One table: figure, LatentLens, PyTorch, ratio (LatentLens ÷ PyTorch, > 1 = LatentLens faster).
+    static func printComparison(latentLens: [String: Double], pytorch: [String: Double], notes: [String], shapes: [(Int, Int)]) {
+        var lines: [(String, String, String)] = []  // (figure, key on our side, key on PyTorch's side)
+        lines.append(("sgemm 1024³ GFLOP/s (cblas_sgemm | torch.matmul)", "sgemm_1024_gflops", "sgemm_1024_gflops"))
+        for (batch, length) in shapes {
+            let key = "forward_b\(batch)_l\(length)_tokens_per_s"
+            lines.append(("forward \(batch) × \(length) tok/s (eager)", key, key))
+        }
+        for (batch, length) in shapes {
+            let key = "forward_b\(batch)_l\(length)_tokens_per_s"
+            if pytorch[key + "_compiled"] != nil {
+                lines.append(("forward \(batch) × \(length) tok/s (torch.compile)", key, key + "_compiled"))
+            }
+        }
+        lines.append(("forward 32 × 256 GFLOP/s (eager)", "forward_b32_l256_gflops", "forward_b32_l256_gflops"))
+        lines.append(("training step 32 × 256 tok/s (eager)", "train_step_b32_l256_tokens_per_s", "train_step_b32_l256_tokens_per_s"))
+        if pytorch["train_step_b32_l256_tokens_per_s_compiled"] != nil {
+            lines.append(("training step 32 × 256 tok/s (torch.compile)", "train_step_b32_l256_tokens_per_s",
+                          "train_step_b32_l256_tokens_per_s_compiled"))
+        }
+        lines.append(("HDF5 append MB/s (HDF5 wrapper | h5py)", "hdf5_append_mb_per_s", "hdf5_append_mb_per_s"))
+        func format(_ value: Double?) -> String {
+            guard let value else { return "–" }
+            return value >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value)
+        }
+        let table = [("figure", "LatentLens", "PyTorch", "ratio")] + lines.map { label, ours, theirs in
+            let l = latentLens[ours], p = pytorch[theirs]
+            let ratio = (l != nil && p != nil && p != 0) ? String(format: "%.2f×", (l ?? 0) / (p ?? 1)) : "–"
+            return (label, format(l), format(p), ratio)
+        }
+        let w0 = table.map(\.0.count).max() ?? 0, w1 = table.map(\.1.count).max() ?? 0
+        let w2 = table.map(\.2.count).max() ?? 0
+        for (i, row) in table.enumerated() {
+            print(row.0.padding(toLength: w0 + 2, withPad: " ", startingAt: 0)
+                  + String(repeating: " ", count: w1 - row.1.count) + row.1 + "  "
+                  + String(repeating: " ", count: w2 - row.2.count) + row.2 + "  " + row.3)
+            if i == 0 { print(String(repeating: "-", count: w0 + w1 + w2 + 12)) }
+        }
+        print("ratio = LatentLens ÷ PyTorch (> 1: LatentLens faster), both measured in this run")
+        for note in notes { print("note: " + note) }
     }
 }
 
