@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Recording", dependencies: ["HDF5", "Transformer", "GraphTask", "Probes"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "Analysis", dependencies: ["Transformer", "GraphTask", "HDF5", "Recording"]),
-        .target(name: "Reports", dependencies: ["Analysis"]),
+        .target(name: "Reports", dependencies: ["Analysis", "Recording", "GraphTask", "Transformer"]),
         .executableTarget(name: "lens", dependencies: ["HDF5", "GraphTask", "Transformer", "Training", "Probes", "Recording", "Reports", "Analysis"],
                           swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),

@@ -1,0 +1,60 @@
+import Foundation
+import Recording
+import Reports
+import Training
+import Transformer
+
+/// Builds the report's model card: configuration, training provenance and recurrent accuracy.
+enum ModelCardBuilder {
+    static func card(path: String, model: Model, nodes: [Int], samples: Int, quiet: Bool) throws -> ModelCard {
+        let attributes = try Checkpoint.attributes(of: path)
+        let c = model.config
+        let configuration: [(String, String)] = [
+            ("layers × heads × head width", "\(c.layers) × \(c.heads) × \(c.headWidth)"),
+            ("d_model / MLP", "\(c.modelWidth) / \(c.mlpWidth)"),
+            ("relative-position window", String(c.relativeWindow)),
+            ("names / modulus", "\(c.names) / \(c.modulus)"),
+            ("parameters", String(c.parameterCount)),
+        ]
+        var training: [(String, String)] = []
+        for (key, label) in [("source", "made by"), ("training_steps", "optimizer steps"), ("training_tokens", "tokens seen"),
+                             ("training_seconds", "training time"), ("curriculum_stage", "curriculum stage reached"),
+                             ("training_command", "command")] {
+            guard let value = attributes[key] else { continue }
+            if key == "training_seconds", let seconds = Double(value) {
+                training.append((label, formatDuration(seconds)))
+            } else if let number = Double(value), number == number.rounded() {
+                training.append((label, String(Int(number))))
+            } else {
+                training.append((label, value))
+            }
+        }
+        var trainedMaxNodes: Int?
+        if let text = attributes["training_recipe"], let recipe = try? JSONDecoder().decode(TrainingRecipe.self, from: Data(text.utf8)) {
+            let stage = attributes["curriculum_stage"].flatMap { Double($0) }.map { Int($0) }
+            if !recipe.stages.isEmpty, let stage, stage < recipe.stages.count {
+                let s = recipe.stages[stage]
+                trainedMaxNodes = s.maxNodes
+                training.append(("graphs in training (current stage)", "\(s.minNodes)–\(s.maxNodes) nodes, \(s.leaves) leaves, depth ≤ \(recipe.maxDepth)"))
+            } else {
+                trainedMaxNodes = recipe.maxNodes
+                training.append(("graphs in training", "\(recipe.minNodes)–\(recipe.maxNodes) nodes, \(recipe.leaves) leaves, depth ≤ \(recipe.maxDepth)"))
+            }
+            training.append(("optimizer", String(format: "AdamW lr %g, weight decay %g, batch %d, warm-up %d", recipe.learningRate, recipe.weightDecay, recipe.batchSize, recipe.warmupSteps)))
+        }
+        var accuracy: [ModelCard.SizeAccuracy] = []
+        if samples > 0 {
+            for n in nodes {
+                let bar = ProgressBar("eval \(n) nodes", total: samples, unit: "graphs", quiet: quiet)
+                let e = try Evaluator().evaluate(model: model, nodes: n, samples: samples) { bar.update($0) }
+                bar.finish(String(format: "  %3d nodes: node accuracy %.3f, graph accuracy %.3f (%d graphs, max depth %d)",
+                                  n, e.nodeAccuracy, e.graphAccuracy, samples, e.maxDepth))
+                let depths = (0...e.maxDepth).map { e.byDepth[$0] ?? .nan }
+                accuracy.append(.init(nodes: n, graphs: samples, nodeAccuracy: e.nodeAccuracy, graphAccuracy: e.graphAccuracy,
+                                      maxDepth: e.maxDepth, byDepth: depths))
+            }
+        }
+        return ModelCard(path: path, sha256: try? SHA256.hex(ofFile: path), configuration: configuration, training: training,
+                         accuracy: accuracy, trainedMaxNodes: trainedMaxNodes)
+    }
+}
