@@ -19,6 +19,9 @@ public final class ActivationReader {
     public let hooks: [String]
     /// Metadata column names.
     public let metaKeys: [String]
+    /// Metadata columns of the recorded query positions (`lens run --positions`), or nil when
+    /// the hooks hold every position.
+    public let queryColumns: [String]?
     /// Root attributes: probe, model, model_sha256, command, created, config, …
     public let attributes: [String: H5AttributeValue]
 
@@ -57,6 +60,14 @@ public final class ActivationReader {
         hooks = root.contains("activations") ? try root.group("activations").childNames() : []
         metaKeys = root.contains("meta") ? try root.group("meta").childNames() : []
         isComplete = (try root.intAttribute("complete") ?? 0) == 1
+        if root.contains(ActivationSchema.queryPositionsPath) {
+            guard case .strings(let names) = try root.dataset(ActivationSchema.queryPositionsPath).attribute("query_columns") else {
+                throw ActivationFileError.malformed(path: path, reason: "/query_positions has no query_columns attribute")
+            }
+            queryColumns = names
+        } else {
+            queryColumns = nil
+        }
         if requireComplete && !isComplete { throw ActivationFileError.incomplete(path: path, sequences: count) }
     }
 

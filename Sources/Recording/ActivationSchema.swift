@@ -7,6 +7,11 @@ public enum ActivationSchema {
     /// Axis names of /tokens and /predictions.
     public static let tokenDims = ["sequence", "iteration", "position", "factor"]
 
+    /// The dataset of recorded query positions [N, P] (`lens run --positions`).
+    public static let queryPositionsPath = "query_positions"
+    /// The `dims` name of a query-position axis.
+    public static let queryAxis = "query"
+
     /// The dataset path of a hook's activations.
     public static func activationPath(_ hook: String) -> String { "activations/" + hook }
 

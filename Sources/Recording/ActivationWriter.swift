@@ -56,15 +56,18 @@ public struct RecordedBatch: Sendable {
     public var meta: [String: [Int32]]
     /// [count, T, rowShape…] per hook, flat.
     public var activations: [String: [Float]]
+    /// [count, P] recorded query positions, flat, when recording query positions only.
+    public var queryPositions: [Int32]?
 
     public init(count: Int, tokens: [Int32], predictions: [Int32], lengths: [Int32],
-                meta: [String: [Int32]], activations: [String: [Float]]) {
+                meta: [String: [Int32]], activations: [String: [Float]], queryPositions: [Int32]? = nil) {
         self.count = count
         self.tokens = tokens
         self.predictions = predictions
         self.lengths = lengths
         self.meta = meta
         self.activations = activations
+        self.queryPositions = queryPositions
     }
 }
 
@@ -77,6 +80,8 @@ public final class ActivationWriter {
     public let iterations: [Int]
     public let hooks: [HookLayout]
     public let metaKeys: [String]
+    /// Metadata columns of the recorded query positions, or nil when every position is recorded.
+    public let queryColumns: [String]?
     /// Sequences written so far.
     public private(set) var count = 0
 
@@ -86,10 +91,14 @@ public final class ActivationWriter {
     let lengths: H5Dataset
     var meta: [String: H5Dataset] = [:]
     var activations: [String: H5Dataset] = [:]
+    var queryPositions: H5Dataset?
 
     /// Creates the file and its empty datasets; refuses an existing `path` unless `overwrite`.
+    /// With `queryColumns`, hooks hold query positions only (their layouts say so) and the file
+    /// gets `/query_positions` [N, P] with the attribute `query_columns`.
     public init(path: String, overwrite: Bool, length: Int, iterations: [Int], runIterations: Int,
-                hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil) throws {
+                hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil,
+                queryColumns: [String]? = nil) throws {
         if FileManager.default.fileExists(atPath: path) && !overwrite { throw RecordingError.outputExists(path: path) }
         guard !iterations.isEmpty, length >= 1 else { throw RecordingError.badBatch("a dump needs at least one iteration and one position") }
         self.path = path
@@ -97,6 +106,7 @@ public final class ActivationWriter {
         self.iterations = iterations
         self.hooks = hooks
         self.metaKeys = metaKeys
+        self.queryColumns = queryColumns
         file = try H5File.create(path, overwrite: overwrite)
         let root = file.root
         try root.setAttribute("schema", ActivationSchema.name)
@@ -131,6 +141,14 @@ public final class ActivationWriter {
             try d.setAttribute("dims", ["sequence"])
             meta[key] = d
         }
+        if let queryColumns {
+            try root.setAttribute("query_columns", queryColumns)
+            let d = try root.createExtendableDataset(ActivationSchema.queryPositionsPath, of: Int32.self, rowShape: [queryColumns.count],
+                                                     chunkRows: 1024, compression: compression)
+            try d.setAttribute("dims", ["sequence", "query"])
+            try d.setAttribute("query_columns", queryColumns)
+            queryPositions = d
+        }
         try root.createGroup("activations")
         for hook in hooks {
             let d = try root.createExtendableDataset(ActivationSchema.activationPath(hook.name), of: Float.self,
@@ -158,6 +176,12 @@ public final class ActivationWriter {
             for key in metaKeys {
                 guard let values = batch.meta[key], values.count == n, let d = meta[key] else {
                     throw RecordingError.badBatch("metadata \(key) needs \(n) values")
+                }
+                try d.append(values, rows: n)
+            }
+            if let d = queryPositions, let columns = queryColumns {
+                guard let values = batch.queryPositions, values.count == n * columns.count else {
+                    throw RecordingError.badBatch("/query_positions needs \(n * columns.count) positions")
                 }
                 try d.append(values, rows: n)
             }

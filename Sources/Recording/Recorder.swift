@@ -19,10 +19,14 @@ public struct Recorder {
     /// Recorded run iterations, sorted.
     public let iterations: [Int]
     public let batchSize: Int
+    /// The metadata columns naming the recorded query positions, or nil when every position is
+    /// recorded (`PositionSelection.all`).
+    public let queryColumns: [String]?
 
     /// Resolves `hookGlobs` against the model (unknown globs throw with the nearest names) and
-    /// checks the iteration selection.
-    public init(model: Model, expansion: ProbeExpansion, hookGlobs: [String], iterations: [Int], batchSize: Int) throws {
+    /// checks the iteration and position selections.
+    public init(model: Model, expansion: ProbeExpansion, hookGlobs: [String], iterations: [Int], batchSize: Int,
+                positions: PositionSelection = .all) throws {
         let resolver = Hooks(config: model.config)
         var selected = Set<String>()
         for glob in hookGlobs { selected.formUnion(try resolver.resolve(glob)) }
@@ -37,14 +41,24 @@ public struct Recorder {
         self.hooks = resolver.names.filter(selected.contains)
         self.iterations = iterations.sorted()
         self.batchSize = batchSize
+        queryColumns = try positions.columns(metaKeys: expansion.metaKeys)
+    }
+
+    /// The full (uncut) layout of a hook for this probe's padded length.
+    func fullLayout(_ name: String) -> HookLayout {
+        HookLayout(name: name,
+                   rowShape: Array(HookPoints.shape(of: name, config: model.config, batch: 1, length: expansion.length).dropFirst()),
+                   axes: Array(HookPoints.dimensions(of: name).dropFirst()))
     }
 
     /// The layout of each recorded hook for this probe's padded length.
+    /// With query columns, per-position hooks keep [P, …] and attention [head, P, key].
     public var hookLayouts: [HookLayout] {
         hooks.map { name in
-            HookLayout(name: name,
-                       rowShape: Array(HookPoints.shape(of: name, config: model.config, batch: 1, length: expansion.length).dropFirst()),
-                       axes: Array(HookPoints.dimensions(of: name).dropFirst()))
+            let full = fullLayout(name)
+            guard let columns = queryColumns else { return full }
+            let cut = QueryCut(axes: full.axes, shape: full.rowShape).layout(shape: full.rowShape, axes: full.axes, p: columns.count)
+            return HookLayout(name: name, rowShape: cut.shape, axes: cut.axes)
         }
     }
 
@@ -52,7 +66,7 @@ public struct Recorder {
     public func makeWriter(path: String, overwrite: Bool, provenance: DumpProvenance, compression: Int?) throws -> ActivationWriter {
         try ActivationWriter(path: path, overwrite: overwrite, length: expansion.length, iterations: iterations,
                              runIterations: expansion.iterations, hooks: hookLayouts, metaKeys: expansion.metaKeys,
-                             provenance: provenance, compression: compression)
+                             provenance: provenance, compression: compression, queryColumns: queryColumns)
     }
 
     /// Runs one batch of sequences `range` and returns it laid out for the file.
@@ -64,14 +78,31 @@ public struct Recorder {
         let buffers = BatchBuffers()
         for layout in layouts { buffers.values[layout.name] = [Float](repeating: 0, count: n * T * layout.rowSize) }
         let rowSizes = Dictionary(uniqueKeysWithValues: layouts.map { ($0.name, $0.rowSize) })
+        // Query positions per sequence of this batch, [n][P], when cutting.
+        let queries: [[Int]]? = queryColumns.map { columns in
+            (0..<n).map { b in columns.map { Int((expansion.meta[$0] ?? [])[range.lowerBound + b]) } }
+        }
+        if let queries, let bad = queries.joined().first(where: { $0 < 0 || $0 >= L }) {
+            throw RecordingError.badPositions(spec: queryColumns?.joined(separator: ",") ?? "",
+                                              reason: "a query position (\(bad)) lies outside the \(L) positions of the sequences")
+        }
+        let cuts = Dictionary(uniqueKeysWithValues: hooks.map { name -> (String, QueryCut) in
+            let full = fullLayout(name)
+            return (name, QueryCut(axes: full.axes, shape: full.rowShape))
+        })
         let hookSet = Hooks(config: model.config)
         for name in hooks {
             try hookSet.observe(name, iterations: .only(Set(iterations))) { event, tensor in
                 guard let t = slot[event.iteration], let row = rowSizes[event.name] else { return }
+                let fullRow = tensor.count / max(n, 1)
                 buffers.values[event.name]?.withUnsafeMutableBufferPointer { out in
                     tensor.scalars.withUnsafeBufferPointer { source in
                         guard let from = source.baseAddress, let to = out.baseAddress else { return }
-                        for b in 0..<n { (to + (b * T + t) * row).update(from: from + b * row, count: row) }
+                        if let queries, let cut = cuts[event.name] {
+                            for b in 0..<n { cut.gather(from + b * fullRow, length: L, positions: queries[b], into: to + (b * T + t) * row) }
+                        } else {
+                            for b in 0..<n { (to + (b * T + t) * row).update(from: from + b * row, count: row) }
+                        }
                     }
                 }
             }
@@ -90,7 +121,8 @@ public struct Recorder {
         var meta: [String: [Int32]] = [:]
         for key in expansion.metaKeys { meta[key] = Array((expansion.meta[key] ?? [])[range]) }
         return RecordedBatch(count: n, tokens: tokens, predictions: predictions, lengths: block.lengths,
-                             meta: meta, activations: buffers.values)
+                             meta: meta, activations: buffers.values,
+                             queryPositions: queries.map { $0.joined().map { Int32($0) } })
     }
 
     /// Records every sequence into `writer`, batch by batch; between batches `shouldStop` may end

@@ -8,6 +8,8 @@ public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible 
     case badIterations(spec: String, reason: String)
     /// No hook was selected.
     case noHooks
+    /// A `--positions` spec that does not parse or names columns the probe does not have.
+    case badPositions(spec: String, reason: String)
     /// A batch does not match the file's layout (a bug in the caller).
     case badBatch(String)
     /// Writing to the file failed (disk full, file removed, …); the finished batches stay readable.
@@ -23,6 +25,8 @@ public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible 
             return "--iterations \"\(spec)\": \(reason) (write all, last, or indices like 0,2 or 0..3)"
         case .noHooks:
             return "no hook selected; pass --hooks with one or more globs like 'blocks.*.attn.hook_pattern'"
+        case .badPositions(let spec, let reason):
+            return "--positions \"\(spec)\": \(reason) (write all, probe, or metadata columns like rhs_pos,operand0_pos)"
         case .badBatch(let reason):
             return "a recorded batch does not fit the file: \(reason)"
         case .writeFailed(let path, let sequences, let reason):
@@ -47,6 +51,8 @@ public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvert
     case missingMeta(path: String, key: String, available: [String])
     /// A sequence range outside 0..<count.
     case sequenceRange(path: String, range: Range<Int>, count: Int)
+    /// The dump was recorded at query positions only, and `column` is not among them.
+    case positionNotRecorded(path: String, column: String, recorded: [String])
     /// The file breaks the schema.
     case malformed(path: String, reason: String)
 
@@ -68,6 +74,8 @@ public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvert
             return "\(path) has no metadata column \(key) (it has \(available.joined(separator: ", ")))"
         case .sequenceRange(let path, let range, let count):
             return "sequences \(range.lowerBound)..<\(range.upperBound) are outside \(path)'s \(count) sequences"
+        case .positionNotRecorded(let path, let column, let recorded):
+            return "\(path) was recorded at the query positions \(recorded.joined(separator: ", ")) only, not at \(column); record it with lens run --positions probe (or --positions all, or add \(column) to --positions)"
         case .malformed(let path, let reason):
             return "\(path) breaks the activation schema: \(reason)"
         }

@@ -7,7 +7,7 @@ import Transformer
 /// `lens run`: records a probe's activations into an activation file.
 enum RunCommand: LensCommand {
     static let spec = CommandSpec(
-        name: "run", synopsis: "PROBE --model M --hooks GLOBS --out FILE.h5 [--iterations SPEC] [--batch B] [--compress gzip] [--force]",
+        name: "run", synopsis: "PROBE --model M --hooks GLOBS --out FILE.h5 [--iterations SPEC] [--positions SEL] [--batch B] [--compress gzip] [--force]",
         summary: """
         Runs a probe (a file, or the name of a shipped probe in probes/) through a model in batches
         and streams the selected hook tensors, tokens, predictions and per-sequence metadata into an
@@ -19,6 +19,7 @@ enum RunCommand: LensCommand {
             OptionSpec(name: "--hooks", value: "GLOBS", help: "comma-separated hook globs, e.g. 'blocks.*.attn.hook_pattern,blocks.1.mlp.hook_post'", repeatable: true),
             OptionSpec(name: "--out", value: "FILE.h5", help: "the activation file to write"),
             OptionSpec(name: "--iterations", value: "SPEC", help: "recorded iterations: all (default), last, first, or indices like 0,2 or 0..3"),
+            OptionSpec(name: "--positions", value: "SEL", help: "recorded query positions: all (default, full tensors), probe (rhs_pos, equals_pos, operand{i}_pos), or metadata columns like rhs_pos,operand0_pos"),
             OptionSpec(name: "--batch", value: "B", help: "sequences per forward pass (default 16)"),
             OptionSpec(name: "--compress", value: "gzip", help: "gzip (level 4), gzip:N, or none (default)"),
             OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
@@ -35,6 +36,7 @@ enum RunCommand: LensCommand {
         let run_iterations: Int
         let batch: Int
         let compression: Int?
+        let query_columns: [String]?
         let sequences: Int
         let length: Int
         let probe: String
@@ -65,14 +67,18 @@ enum RunCommand: LensCommand {
         }
         let recorder: Recorder
         do {
-            recorder = try Recorder(model: model, expansion: expansion, hookGlobs: globs, iterations: iterations, batchSize: batch)
+            let positions = try PositionSelection.parse(a.string("--positions", default: "all"))
+            recorder = try Recorder(model: model, expansion: expansion, hookGlobs: globs, iterations: iterations, batchSize: batch,
+                                    positions: positions)
         } catch let error as ModelError {
             throw UsageError("lens run: \(error)")  // an unknown hook glob
+        } catch let error as RecordingError {
+            throw UsageError("lens run: \(error)")  // a bad --positions
         }
 
         let config = RunConfig(model: model.config, hooks: recorder.hooks, hook_globs: globs, iterations: iterations,
                                run_iterations: expansion.iterations, batch: batch, compression: compression,
-                               sequences: expansion.count, length: expansion.length, probe: probe.name,
+                               query_columns: recorder.queryColumns, sequences: expansion.count, length: expansion.length, probe: probe.name,
                                probe_file: probePath, slots: expansion.slots, meta: expansion.metaKeys)
         let provenance = DumpProvenance(
             command: CommandLine.arguments.map(shellQuoted).joined(separator: " "), modelPath: modelPath,
