@@ -1,46 +1,106 @@
+import Analysis
 import Foundation
-import GraphTask
-import Training
+import Reports
 import Transformer
 
 /// `lens demo`: the whole pipeline on the bundled default model (what `make demo` runs).
 enum DemoCommand: LensCommand {
     static let spec = CommandSpec(
-        name: "demo", synopsis: "[--model M] [--smoke]",
+        name: "demo", synopsis: "[--model M] [--smoke] [--out DIR] [--report DIR]",
         summary: """
-        Runs the workbench end to end on the bundled model: model card, recurrent accuracy by graph
-        size and depth, and a worked example through every iteration.
+        Runs the workbench end to end on the bundled model: records the shipped probes into
+        notebooks-data/demo/, runs the three analyses, writes the report to reports/demo/index.html
+        and prints the headline numbers (accuracy, head groups, retrieval mass, key frequencies).
         """,
         options: [
             OptionSpec(name: "--model", value: "M", help: "model to use (default models/default.h5)"),
-            OptionSpec(name: "--smoke", value: nil, help: "a quick run with few samples (CI)"),
+            OptionSpec(name: "--out", value: "DIR", help: "folder for the activation files (default notebooks-data/demo)"),
+            OptionSpec(name: "--report", value: "DIR", help: "folder for the report (default reports/demo)"),
+            OptionSpec(name: "--smoke", value: nil, help: "a quicker run with fewer evaluation graphs (CI)"),
         ])
 
+    /// One `lens run` of the demo: the probe, what it records, and where.
+    struct Recording {
+        let probe: String
+        let hooks: String
+        let positions: String
+        let iterations: String
+    }
+
+    /// What the analyses need from each probe (docs/analysis.md "Recording for the analyses").
+    static let recordings: [Recording] = {
+        let slotHooks = "blocks.0.attn.hook_z,blocks.*.attn.hook_pattern"
+        var list = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs"].map {
+            Recording(probe: $0, hooks: slotHooks, positions: "probe", iterations: "last")
+        }
+        list.append(Recording(probe: "retrieval_distance", hooks: "blocks.*.attn.hook_pattern", positions: "probe", iterations: "last"))
+        list.append(Recording(probe: "value_grid", hooks: "blocks.1.mlp.hook_post,hook_logits.value", positions: "probe", iterations: "last"))
+        list.append(Recording(probe: "attention_examples", hooks: "blocks.*.attn.hook_pattern", positions: "all", iterations: "all"))
+        return list
+    }()
+
     static func run(_ a: ParsedArguments) throws {
-        let path = a.string("--model", default: "models/default.h5")
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw InputError("no model at \(path); train one with lens train --out \(path) or pass --model")
+        let started = Date()
+        let model = try a.string("--model") ?? defaultModelPath()
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw InputError("no model at \(model); train one with lens train --out \(model) or pass --model")
         }
+        let dumpDirectory = a.string("--out", default: "notebooks-data/demo")
+        let reportDirectory = a.string("--report", default: "reports/demo")
+        try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
         let smoke = a.has("--smoke")
-        let model = try Checkpoint.load(path)
-        let attributes = try Checkpoint.attributes(of: path)
-        print("== model card: \(path)")
-        let c = model.config
-        print("   \(c.layers) layers, \(c.heads) heads × \(c.headWidth), d_model \(c.modelWidth), MLP \(c.mlpWidth), relative window \(c.relativeWindow), \(c.parameterCount) parameters")
-        for key in ["source", "training_steps", "training_seconds", "max_nodes", "curriculum_stage"] {
-            if let value = attributes[key] { print("   \(key): \(value)") }
+
+        print("== recording \(recordings.count) probes with \(model) into \(dumpDirectory)/")
+        var dumps: [String] = []
+        for r in recordings {
+            let path = "\(dumpDirectory)/\(r.probe).h5"
+            try RunCommand.run(try parseArguments([r.probe, "--model", model, "--hooks", r.hooks, "--positions", r.positions,
+                                                   "--iterations", r.iterations, "--out", path, "--force"], spec: RunCommand.spec))
+            dumps.append(path)
         }
-        print("\n== recurrent accuracy (lens eval)")
-        let samples = smoke ? 16 : 200
-        for nodes in smoke ? [8, 16] : [8, 16, 32, 64] {
-            let bar = ProgressBar("eval \(nodes) nodes", total: samples, unit: "graphs")
-            let result = try Evaluator().evaluate(model: model, nodes: nodes, samples: samples) { bar.update($0) }
-            bar.finish(String(format: "   %3d nodes: node accuracy %.3f, graph accuracy %.3f (%d graphs, max depth %d)",
-                              nodes, result.nodeAccuracy, result.graphAccuracy, samples, result.maxDepth))
+        print("\n== analyses and report")
+        let arguments = dumps + ["--model", model, "--out", reportDirectory, "--force", "--eval-samples", smoke ? "24" : "100"]
+        let (content, html) = try ReportCommand.generate(try parseArguments(arguments, spec: ReportCommand.spec))
+        printHeadlines(content)
+        print(String(format: "\nwhole demo: %@. Open %@ in a browser.", formatDuration(Date().timeIntervalSince(started)), html))
+    }
+
+    static func printHeadlines(_ content: ReportContent) {
+        print("\n== headline numbers")
+        if let card = content.modelCard {
+            for s in card.accuracy {
+                let ood = card.trainedMaxNodes.map { s.nodes > $0 ? "  (larger than any training graph)" : "" } ?? ""
+                print(String(format: "   accuracy, %2d-node graphs: node %.3f, whole graph %.3f%@", s.nodes, s.nodeAccuracy, s.graphAccuracy, ood))
+            }
         }
-        print("\n== a worked example (lens solve)")
-        let program = "17 = x_42; 5 = x_7; 9 = x_13; x_42 + x_7 = x_20; x_20 + x_13 = x_1; x_1 + x_42 + x_7 = x_99"
-        print("   \(program)")
-        try SolveCommand.run(try parseArguments([program, "--model", path], spec: SolveCommand.spec))
+        let summary = content.summary
+        if let heads = summary.heads {
+            let g = heads.primary
+            let groups = g.slots.map { "\($0) → [" + (g.groups[$0] ?? []).map(String.init).joined(separator: ",") + "]" }
+            print("   layer-0 head groups: " + groups.joined(separator: "  "))
+        }
+        if let retrieval = summary.retrieval {
+            var line = String(format: "   layer-1 attention on operand values: %.1f %%", retrieval.primary.operandMass * 100)
+            if let patch = retrieval.patch { line += String(format: "; patched answers follow %.1f %%", patch.followRate * 100) }
+            print(line)
+        }
+        if let fourier = summary.fourier {
+            print(String(format: "   MLP key frequencies: %@; variance explained %.1f %%; share in a + b %.1f %%",
+                         fourier.keyFrequencies.map(String.init).joined(separator: ", "), fourier.varianceExplainedByKey * 100, fourier.aPlusBShare * 100))
+        }
+        if let circuit = summary.circuit { print("   circuit: \(circuit.circuit.rawValue)") }
+    }
+
+    /// models/default.h5 under the current folder, else under the repository `lens` was built in.
+    static func defaultModelPath() -> String {
+        let local = "models/default.h5"
+        if FileManager.default.fileExists(atPath: local) { return local }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = url.appendingPathComponent(local).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        return local
     }
 }

@@ -1,0 +1,153 @@
+import Analysis
+import Foundation
+import Recording
+import Reports
+import Transformer
+
+/// `lens report`: one self-contained HTML file (plus its JSON) from activation files.
+enum ReportCommand: LensCommand {
+    static let spec = CommandSpec(
+        name: "report", synopsis: "DUMPS… --out DIR [--model M] [--eval-samples N] [--nodes 8,16,32,64] [--force]",
+        summary: """
+        Runs the three analyses on activation files and writes DIR/index.html — model card, an
+        interactive attention view, layer-0 head groups, layer-1 retrieval and the layer-1 MLP's
+        Fourier spectra, every figure captioned — and DIR/analysis.json with the numbers behind it.
+        The page is one file with inline CSS, SVG and script: it opens offline in any browser.
+        """,
+        options: [
+            OptionSpec(name: "--out", value: "DIR", help: "folder for index.html and analysis.json"),
+            OptionSpec(name: "--model", value: "M", help: "checkpoint (default: the model the dumps were recorded with)"),
+            OptionSpec(name: "--eval-samples", value: "N", help: "random graphs per size for the model card's accuracy (default 100, 0 = none)"),
+            OptionSpec(name: "--nodes", value: "LIST", help: "graph sizes for the model card (default 8,16,32,64)"),
+            OptionSpec(name: "--force", value: nil, help: "write into DIR even if it exists"),
+            OptionSpec(name: "--quiet", value: nil, help: "no progress bars"),
+        ],
+        positionals: ["DUMPS"], minimumPositionals: 1, maximumPositionals: 64)
+
+    /// What analysis.json holds besides the analyses.
+    struct ReportJSON: Encodable {
+        let analysis: AnalysisSummary
+        let accuracy: [Accuracy]
+        let warnings: [String]
+        let dumps: [String]
+        let model: String
+        struct Accuracy: Encodable {
+            let nodes: Int
+            let node_accuracy: Double
+            let graph_accuracy: Double
+            let by_depth: [Double?]
+        }
+    }
+
+    static func run(_ a: ParsedArguments) throws {
+        try generate(a)
+    }
+
+    /// Writes the report and returns what it shows and where index.html is.
+    @discardableResult
+    static func generate(_ a: ParsedArguments) throws -> (content: ReportContent, html: String) {
+        let out = try a.require("--out")
+        let dumps = a.positionals
+        let quiet = a.has("--quiet")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
+            guard a.has("--force") else { throw InputError("\(out) already exists; pass --force to write into it") }
+            guard isDirectory.boolValue else { throw InputError("\(out) exists and is not a folder") }
+        }
+        for dump in dumps where !FileManager.default.fileExists(atPath: dump) {
+            throw InputError("no activation file at \(dump) (make one with lens run)")
+        }
+        // Open every dump first: a wrong schema or version stops the report before any work.
+        var records: [DumpRecord] = []
+        var warnings: [String] = []
+        var modelFromDumps: String?
+        for path in dumps {
+            let reader = try ActivationReader(path: path)
+            defer { reader.close() }
+            records.append(DumpRecord(path: path, probe: reader.attribute("probe") ?? "?", sequences: reader.count,
+                                      complete: reader.isComplete, hooks: reader.hooks))
+            if !reader.isComplete {
+                warnings.append("\(path) is INCOMPLETE (complete = 0, \(reader.count) sequences): its run was interrupted; numbers drawn from it use only the finished batches.")
+            }
+            modelFromDumps = modelFromDumps ?? reader.attribute("model")
+        }
+        guard let modelPath = a.string("--model") ?? modelFromDumps else {
+            throw InputError("the dumps name no model; pass --model")
+        }
+        let model = try Checkpoint.load(modelPath)
+
+        let analysis = try AnalysisRunner(modelPath: modelPath).run(paths: dumps)
+        warnings += analysis.warnings
+        let summary = analysis.summary
+
+        let nodes = try a.intList("--nodes") ?? [8, 16, 32, 64]
+        let samples = try a.int("--eval-samples", default: 100)
+        let card = try ModelCardBuilder.card(path: modelPath, model: model, nodes: nodes, samples: samples, quiet: quiet)
+
+        var attention: AttentionViewData?
+        for path in dumps where attention == nil {
+            let reader = try ActivationReader(path: path)
+            defer { reader.close() }
+            attention = try AttentionViewData.from(reader, limit: 3, vocabulary: model.config.vocabulary)
+        }
+        if attention == nil {
+            warnings.append("No dump holds full attention patterns, so the attention view is left out (record one with lens run attention_examples --hooks 'blocks.*.attn.hook_pattern').")
+        }
+        let grids = try neuronGrids(dumps: dumps, summary: summary, modulus: model.config.modulus)
+
+        let content = ReportContent(command: commandLine(), modelCard: card, summary: summary, attention: attention,
+                                    neuronGrids: grids, dumps: records, warnings: warnings)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let page = AnalysisReport.page(content)
+        let html = out + "/index.html", json = out + "/analysis.json"
+        try writeAtomically(page.html, to: html)
+        let accuracy = card.accuracy.map { s in
+            ReportJSON.Accuracy(nodes: s.nodes, node_accuracy: s.nodeAccuracy, graph_accuracy: s.graphAccuracy,
+                                by_depth: s.byDepth.map { $0.isFinite ? $0 : nil })
+        }
+        try writeAtomically(try jsonText(ReportJSON(analysis: summary, accuracy: accuracy, warnings: warnings, dumps: dumps, model: modelPath)), to: json)
+        for warning in warnings { printError("warning: " + warning) }
+        print("report: \(html)")
+        return (content, html)
+    }
+
+    /// The (a, b) grids of the top Fourier neurons, from the value-grid dump.
+    static func neuronGrids(dumps: [String], summary: AnalysisSummary, modulus p: Int) throws -> [NeuronGrid] {
+        guard let fourier = summary.fourier else { return [] }
+        let hook = "blocks.1.mlp.hook_post"
+        for path in dumps {
+            let reader = try ActivationReader(path: path)
+            defer { reader.close() }
+            guard reader.attribute("probe") == "value_grid", reader.hooks.contains(hook), let last = reader.iterations.last else { continue }
+            let rows = try reader.activations(hook, iteration: last, at: "rhs_pos")
+            let grid = try Fourier.grid(rows: rows, a: try reader.meta("operand0_value").map(Int.init),
+                                        b: try reader.meta("operand1_value").map(Int.init), modulus: p)
+            let f = grid.shape[2]
+            return fourier.topNeurons.prefix(4).map { neuron in
+                NeuronGrid(neuron: neuron, frequency: fourier.topFrequency[neuron], fraction: fourier.topFraction[neuron],
+                           grid: (0..<p).map { x in (0..<p).map { y in Double(grid.scalars[(x * p + y) * f + neuron]) } })
+            }
+        }
+        return []
+    }
+}
+
+/// Writes `text` to a temporary file and renames it into place.
+func writeAtomically(_ text: String, to path: String) throws {
+    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+    do {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else { throw InputError("could not move \(temporary) to \(path)") }
+    } catch {
+        unlink(temporary)
+        throw error
+    }
+}
+
+/// The command line as typed, shell-quoted.
+func commandLine() -> String {
+    CommandLine.arguments.map { word in
+        word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@+".contains($0) } && !word.isEmpty
+            ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
+}
