@@ -9,7 +9,7 @@ protocol LensCommand {
 
 let commands: [LensCommand.Type] = [
     GenerateCommand.self, SolveCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self,
-    InspectCommand.self, DemoCommand.self, BenchCommand.self, RunCommand.self,
+    InspectCommand.self, DemoCommand.self, BenchCommand.self, RunCommand.self, AnalyzeCommand.self,
 ]
 
 func printUsage() {
