@@ -14,6 +14,12 @@ public enum AnalysisError: Error, CustomStringConvertible, Sendable, Equatable {
     case missingHook(hook: String, analysis: String)
     /// A position or value in the probe metadata makes no sense for the tokens.
     case badProbe(String)
+    /// A dump lacks a hook an analysis needs; `hooks` is the `--hooks` value to record it with.
+    case dumpLacksHook(path: String, probe: String, hook: String, analysis: String, hooks: String)
+    /// An analysis needs a model (weights or the runtime) and none could be loaded.
+    case needsModel(analysis: String, reason: String)
+    /// An analysis has none of the dumps it reads.
+    case missingDumps(analysis: String, needed: String)
 
     public var description: String {
         switch self {
@@ -29,6 +35,12 @@ public enum AnalysisError: Error, CustomStringConvertible, Sendable, Equatable {
             return "the \(analysis) analysis needs the hook \(hook), which the dump lacks; record it with `lens run --hooks '\(hook)'`"
         case .badProbe(let message):
             return message
+        case .dumpLacksHook(let path, let probe, let hook, let analysis, let hooks):
+            return "\(path) has no activations for \(hook), which the \(analysis) analysis needs; re-record it with lens run \(probe.isEmpty ? "PROBE" : probe) --hooks '\(hooks)' --positions probe …"
+        case .needsModel(let analysis, let reason):
+            return "the \(analysis) analysis needs the model: \(reason); pass --model M"
+        case .missingDumps(let analysis, let needed):
+            return "the \(analysis) analysis has no dump to read: it needs \(needed) (record them with lens run, see docs/analysis.md)"
         }
     }
 }

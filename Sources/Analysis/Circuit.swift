@@ -107,6 +107,8 @@ public struct AnalysisSummary: Codable, Sendable, Equatable {
     public var retrieval: RetrievalSection?
     public var fourier: FourierSection?
     public var circuit: CircuitVerdict?
+    /// What the analyses warn about (missing or incomplete dumps, skipped parts); nil when none.
+    public var warnings: [String]?
 
     public init(heads: HeadsSection? = nil, retrieval: RetrievalSection? = nil, fourier: FourierSection? = nil,
                 circuit: CircuitVerdict? = nil) {
@@ -119,6 +121,7 @@ public struct AnalysisSummary: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case heads, retrieval, fourier, circuit
         case circuitEvidence = "circuit_evidence"
+        case warnings
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -128,6 +131,7 @@ public struct AnalysisSummary: Codable, Sendable, Equatable {
         try container.encodeIfPresent(fourier, forKey: .fourier)
         try container.encodeIfPresent(circuit?.circuit, forKey: .circuit)
         try container.encodeIfPresent(circuit, forKey: .circuitEvidence)
+        try container.encodeIfPresent(warnings, forKey: .warnings)
     }
 
     public init(from decoder: Decoder) throws {
@@ -136,5 +140,6 @@ public struct AnalysisSummary: Codable, Sendable, Equatable {
         retrieval = try container.decodeIfPresent(RetrievalSection.self, forKey: .retrieval)
         fourier = try container.decodeIfPresent(FourierSection.self, forKey: .fourier)
         circuit = try container.decodeIfPresent(CircuitVerdict.self, forKey: .circuitEvidence)
+        warnings = try container.decodeIfPresent([String].self, forKey: .warnings)
     }
 }

@@ -8,15 +8,20 @@ public struct SlotSweep: Sendable {
     public var outputs: Tensor
     /// The model's accuracy at the right-hand side over the sweep, when known.
     public var accuracy: Double?
+    /// Per sequence, its context (`/meta/context`): r is then computed within each context and
+    /// averaged over contexts. Nil: over all sequences at once.
+    public var contexts: [Int]?
 
-    public init(slot: String, outputs: Tensor, accuracy: Double? = nil) {
+    public init(slot: String, outputs: Tensor, accuracy: Double? = nil, contexts: [Int]? = nil) {
         self.slot = slot
         self.outputs = outputs
         self.accuracy = accuracy
+        self.contexts = contexts
     }
 }
 
-/// Attention patterns [N, H, L, L] of one layer with the query position of each sequence.
+/// Attention patterns [N, H, L, L] of one layer with the query position of each sequence;
+/// `patterns` may also hold only each sequence's query row, [N, H, 1, L].
 public struct QueryPatterns: Sendable {
     public var patterns: Tensor
     public var queries: [Int]
@@ -24,6 +29,43 @@ public struct QueryPatterns: Sendable {
     public init(patterns: Tensor, queries: [Int]) {
         self.patterns = patterns
         self.queries = queries
+    }
+
+    /// The query rows [N, H, L] (as `ActivationReader.activations(_:iteration:at:)` returns
+    /// them), each taken at `queries[i]`.
+    public init(rows: Tensor, queries: [Int]) throws {
+        try requireRank(rows, 3, "the attention rows", "[N, H, L]")
+        self.init(patterns: Tensor(shape: [rows.shape[0], rows.shape[1], 1, rows.shape[2]], scalars: rows.scalars), queries: queries)
+    }
+}
+
+/// The contexts of a sweep, for r per context (`SlotSweep.contexts`).
+extension SlotSweep {
+    /// r_s(h) per head: the variance portion within each context (sequences sharing a
+    /// `contexts` value; contexts of one sequence are skipped), averaged over contexts; over
+    /// all sequences when `contexts` is nil.
+    public func variancePortions() throws -> [Double] {
+        let heads = outputs.shape[1], d = outputs.shape[2]
+        guard let contexts else {
+            return try (0..<heads).map { try Statistics.variancePortion(HeadOutputs.head($0, of: outputs)) }
+        }
+        guard contexts.count == outputs.shape[0] else {
+            throw AnalysisError.badProbe("sweep \(slot) has \(contexts.count) context labels for \(outputs.shape[0]) sequences")
+        }
+        var members: [Int: [Int]] = [:]
+        for (i, c) in contexts.enumerated() { members[c, default: []].append(i) }
+        let groups = members.keys.sorted().compactMap { members[$0] }.filter { $0.count > 1 }
+        guard !groups.isEmpty else { throw AnalysisError.empty(what: "every context of sweep \(slot) (each has one sequence)") }
+        var total = [Double](repeating: 0, count: heads)
+        for group in groups {
+            for h in 0..<heads {
+                var rows = [Float]()
+                rows.reserveCapacity(group.count * d)
+                for i in group { rows.append(contentsOf: outputs.scalars[((i * heads + h) * d)..<((i * heads + h + 1) * d)]) }
+                total[h] += try Statistics.variancePortion(Tensor(shape: [group.count, d], scalars: rows))
+            }
+        }
+        return total.map { $0 / Double(groups.count) }
     }
 }
 
@@ -107,7 +149,7 @@ public struct HeadGrouping: Codable, Sendable, Equatable {
                 throw AnalysisError.wrongShape(what: "the head outputs of sweep \(sweep.slot)", expected: "[N, \(heads), D]",
                                                found: sweep.outputs.shape)
             }
-            r[sweep.slot] = try (0..<heads).map { try Statistics.variancePortion(HeadOutputs.head($0, of: sweep.outputs)) }
+            r[sweep.slot] = try sweep.variancePortions()
             accuracy[sweep.slot] = sweep.accuracy
         }
         self.r = r

@@ -25,7 +25,11 @@ public struct RetrievalLayer: Codable, Sendable, Equatable {
 
     /// Measures `attention` of `layer` on the operand value positions `keys` ([sequence][operand]).
     public init(layer: Int, attention: QueryPatterns, keys: [[Int]], valueGain: [Double]? = nil) throws {
-        let mass = try Retrieval.attentionMass(attention, keys: keys)
+        self.init(layer: layer, headMass: try Retrieval.attentionMass(attention, keys: keys), valueGain: valueGain)
+    }
+
+    /// Measures from a mass table already computed ([H][operand], e.g. pooled over several dumps).
+    public init(layer: Int, headMass mass: [[Double]], valueGain: [Double]? = nil) {
         let operands = mass.first?.count ?? 0
         // Best head per operand; ties go to the lower head index.
         let best = (0..<operands).map { j in
@@ -74,7 +78,7 @@ public enum Retrieval {
                     throw AnalysisError.badProbe("operand \(j) of sequence \(i) sits at position \(m), outside sequences of \(l) tokens")
                 }
                 for head in 0..<h {
-                    mass[head][j] += Double(attention.patterns.scalars[((i * h + head) * l + attention.queries[i]) * l + m])
+                    mass[head][j] += Double(attention.patterns.scalars[Statistics.queryRow(attention.patterns, i, head, h, l, attention.queries[i]) + m])
                 }
             }
         }

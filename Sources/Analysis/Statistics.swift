@@ -45,7 +45,7 @@ public enum Statistics {
         var result = [Double](repeating: 0, count: h)
         for i in 0..<n {
             for head in 0..<h {
-                let start = ((i * h + head) * l + queries[i]) * l
+                let start = queryRow(patterns, i, head, h, l, queries[i])
                 result[head] += entropy(patterns.scalars[start..<(start + l)])
             }
         }
@@ -78,7 +78,7 @@ public enum Statistics {
         for i in 0..<n {
             let q = queries[i]
             for head in 0..<h {
-                let row = ((i * h + head) * l + q) * l
+                let row = queryRow(patterns, i, head, h, l, q)
                 for d in 0...maxOffset where q - d >= 0 {
                     result[head][d] += Double(patterns.scalars[row + q - d])
                 }
@@ -108,13 +108,19 @@ public enum Statistics {
         var result = [[Double]](repeating: [Double](repeating: 0, count: h), count: h)
         for i in 0..<n {
             let rows = (0..<h).map { head -> [Double] in
-                let start = ((i * h + head) * l + queries[i]) * l
+                let start = queryRow(patterns, i, head, h, l, queries[i])
                 return patterns.scalars[start..<(start + l)].map(Double.init)
             }
             let similarity = cosineSimilarity(rows)
             for a in 0..<h { for b in 0..<h { result[a][b] += similarity[a][b] / Double(n) } }
         }
         return result
+    }
+
+    /// Start of sequence i's, head `head`'s attention row at query `q` in [N, H, L, L] patterns
+    /// or in query rows [N, H, 1, L].
+    static func queryRow(_ patterns: Tensor, _ i: Int, _ head: Int, _ h: Int, _ l: Int, _ q: Int) -> Int {
+        patterns.shape[2] == 1 ? (i * h + head) * l : ((i * h + head) * l + q) * l
     }
 
     /// Fraction of positions where `predicted` equals `expected`.
@@ -135,11 +141,12 @@ public enum Statistics {
         return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
-    /// Validates [N, H, L, L] patterns against one query per sequence; returns (N, H, L).
+    /// Validates [N, H, L, L] patterns (or the query rows alone, [N, H, 1, L]) against one
+    /// query per sequence; returns (N, H, L).
     static func patternShape(_ patterns: Tensor, queries: [Int]) throws -> (Int, Int, Int) {
         try requireRank(patterns, 4, "the attention patterns", "[N, H, L, L]")
-        let n = patterns.shape[0], h = patterns.shape[1], l = patterns.shape[2]
-        guard patterns.shape[3] == l else {
+        let n = patterns.shape[0], h = patterns.shape[1], l = patterns.shape[3]
+        guard patterns.shape[2] == l || patterns.shape[2] == 1 else {
             throw AnalysisError.wrongShape(what: "the attention patterns", expected: "[N, H, L, L]", found: patterns.shape)
         }
         guard queries.count == n else {

@@ -41,7 +41,7 @@ enum DemoCommand: LensCommand {
 
     static func run(_ a: ParsedArguments) throws {
         let started = Date()
-        let model = try a.string("--model") ?? defaultModelPath()
+        let model = a.string("--model") ?? defaultModelPath()
         guard FileManager.default.fileExists(atPath: model) else {
             throw InputError("no model at \(model); train one with lens train --out \(model) or pass --model")
         }

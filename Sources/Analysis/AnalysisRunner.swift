@@ -1,0 +1,154 @@
+import Foundation
+import Recording
+import Transformer
+
+/// One of the three analyses.
+public enum AnalysisKind: String, CaseIterable, Sendable {
+    case heads, retrieval, fourier
+}
+
+/// What `AnalysisRunner` produced: the JSON summary, warnings in sentences, and the dumps used.
+public struct AnalysisOutcome: Sendable {
+    public var summary: AnalysisSummary
+    /// Things the reader should know (incomplete or missing dumps, hooks to add, skipped parts).
+    public var warnings: [String]
+    /// Dump path → what it was used for.
+    public var dumps: [(path: String, probe: String, role: String)]
+}
+
+/// Runs the analyses on a list of dumps (`lens analyze`, `lens report`): sorts the dumps by
+/// probe, runs each requested analysis it has the dumps for, and collects warnings.
+public struct AnalysisRunner {
+    public var analyses: [AnalysisKind]
+    /// The checkpoint; nil: the `model` attribute of the first dump, if that file exists.
+    public var modelPath: String?
+    /// Sequences the causal checks run on (shared between the dumps).
+    public var causalSequences: Int
+    /// With `strict`, an analysis that cannot run throws; otherwise it becomes a warning.
+    public var strict: Bool
+
+    public init(analyses: [AnalysisKind] = AnalysisKind.allCases, modelPath: String? = nil, causalSequences: Int = 256,
+                strict: Bool = false) {
+        self.analyses = analyses
+        self.modelPath = modelPath
+        self.causalSequences = causalSequences
+        self.strict = strict
+    }
+
+    /// Opens `paths` and runs the analyses.
+    public func run(paths: [String]) throws -> AnalysisOutcome {
+        let dumps = try paths.map { try AnalysisDump(path: $0) }
+        defer { dumps.forEach { $0.reader.close() } }
+        return try run(dumps: dumps)
+    }
+
+    /// Runs the analyses on opened dumps.
+    public func run(dumps: [AnalysisDump]) throws -> AnalysisOutcome {
+        var warnings: [String] = []
+        for dump in dumps where !dump.reader.isComplete {
+            warnings.append("WARNING: \(dump.path) is incomplete (complete = 0): its run stopped after \(dump.reader.count) sequences, and every number from it covers those only")
+        }
+        for dump in dumps where dump.role == .other {
+            warnings.append("\(dump.path) (probe \(dump.probe)) is not read by any analysis")
+        }
+        // One dump per role; the first wins.
+        var seen: [String: String] = [:]
+        var chosen: [AnalysisDump] = []
+        for dump in dumps where dump.role != .other {
+            let key = dump.role.description
+            if dump.role == .valueGrid, let other = chosen.firstIndex(where: { $0.role == .valueGrid }) {
+                // Prefer the two-operand grid (value_grid) over value_grid3.
+                if chosen[other].probe != "value_grid" && dump.probe == "value_grid" { chosen[other] = dump }
+                warnings.append("fourier: several value-grid dumps; using \(chosen[other].path)")
+                continue
+            }
+            if let first = seen[key] {
+                warnings.append("\(dump.path) is a second \(key) dump; using \(first)")
+                continue
+            }
+            seen[key] = dump.path
+            chosen.append(dump)
+        }
+
+        let model = loadModel(dumps: chosen.isEmpty ? dumps : chosen, warnings: &warnings)
+        let weights = model.map(ModelWeights.init)
+        let config = model?.config ?? chosen.compactMap(\.config).first
+        let layers = config?.layers ?? 2
+        let modulus = config?.modulus ?? 23
+
+        var summary = AnalysisSummary()
+        var evidence = CircuitEvidence()
+        func attempt(_ kind: AnalysisKind, _ body: () throws -> Void) throws {
+            do { try body() } catch {
+                if strict { throw error }
+                warnings.append("\(kind.rawValue): not analysed: \(error)")
+            }
+        }
+        let sweeps = chosen.filter { if case .slotSweep = $0.role { return true } else { return false } }
+        if analyses.contains(.heads) {
+            try attempt(.heads) {
+                let present = Set(sweeps.compactMap { dump -> String? in if case .slotSweep(let s) = dump.role { return s } else { return nil } })
+                for slot in DumpHeads.slotOrder where !present.contains(slot) && !sweeps.isEmpty {
+                    warnings.append("heads: no \(slot == "rhs" ? "slot_rhs" : "slot_var" + slot.dropFirst(4)) dump, so slot \(slot) is not measured")
+                }
+                let heads = try DumpHeads.section(sweeps: sweeps, weights: weights, layers: layers, warnings: &warnings)
+                summary.heads = heads
+                evidence.layer0SlotCoverage = heads.layer(0)?.slotCoverage()
+            }
+        }
+        if analyses.contains(.retrieval) {
+            try attempt(.retrieval) {
+                let sources = chosen.filter { $0.role == .retrieval } + sweeps
+                if !chosen.contains(where: { $0.role == .retrieval }) && !sources.isEmpty {
+                    warnings.append("retrieval: no retrieval_distance dump; measured on the slot sweeps only")
+                }
+                let (section, found) = try DumpRetrieval.section(dumps: sources, model: model, layers: layers,
+                                                                 causalSequences: causalSequences, warnings: &warnings)
+                summary.retrieval = section
+                evidence.layer1MassOnValues = found.layer1MassOnValues
+                evidence.layer1MassOnOperands = found.layer1MassOnOperands
+                evidence.layer0LookupMass = found.layer0LookupMass
+            }
+        }
+        if analyses.contains(.fourier) {
+            try attempt(.fourier) {
+                guard let grid = chosen.first(where: { $0.role == .valueGrid }) else {
+                    throw AnalysisError.missingDumps(analysis: "fourier", needed: "the value_grid dump")
+                }
+                summary.fourier = try DumpFourier.section(grid: grid, weights: weights, modulus: modulus, warnings: &warnings)
+            }
+        }
+        if summary.heads != nil || summary.retrieval != nil {
+            summary.circuit = CircuitVerdict(evidence: evidence)
+        }
+        if summary.heads == nil && summary.retrieval == nil && summary.fourier == nil {
+            let reasons = warnings.filter { $0.contains("not analysed") }.joined(separator: "; ")
+            throw AnalysisError.empty(what: "the result (\(reasons.isEmpty ? "no dump fits the analyses asked for" : reasons))")
+        }
+        summary.warnings = warnings.isEmpty ? nil : warnings
+        return AnalysisOutcome(summary: summary, warnings: warnings,
+                               dumps: dumps.map { ($0.path, $0.probe, $0.role.description) })
+    }
+
+    /// The model at `modelPath`, or at the dumps' `model` attribute; nil (with a warning) when
+    /// none loads. Warns when its SHA-256 differs from the one a dump recorded.
+    func loadModel(dumps: [AnalysisDump], warnings: inout [String]) -> Model? {
+        let path = modelPath ?? dumps.compactMap { $0.reader.attribute("model") }.first { FileManager.default.fileExists(atPath: $0) }
+        guard let path else {
+            warnings.append("no model: --model was not given and no dump's model attribute names a file here; the analyses that need weights or the runtime are skipped or partial")
+            return nil
+        }
+        do {
+            let model = try Checkpoint.load(path)
+            if let hash = try? SHA256.hex(ofFile: path) {
+                for dump in dumps where dump.reader.attribute("model_sha256").map({ $0 != hash }) ?? false {
+                    warnings.append("\(dump.path) was recorded with another model (SHA-256 differs from \(path)); weights and causal checks use \(path)")
+                }
+            }
+            return model
+        } catch {
+            if strict || modelPath != nil { warnings.append("cannot load the model \(path): \(error)") }
+            return nil
+        }
+    }
+}

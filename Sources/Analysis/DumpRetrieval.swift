@@ -1,0 +1,145 @@
+import GraphTask
+import Transformer
+
+/// Attention mass tables [H][operand] pooled over dumps with different operand counts: each
+/// operand index is averaged over the sequences that have it.
+struct PooledMass {
+    var sums: [[Double]] = []
+    var counts: [Int] = []
+
+    mutating func add(_ mass: [[Double]], sequences n: Int) {
+        guard let operands = mass.first?.count else { return }
+        if sums.isEmpty { sums = mass.map { _ in [] } }
+        for h in mass.indices {
+            while sums[h].count < operands { sums[h].append(0) }
+            for j in 0..<operands { sums[h][j] += mass[h][j] * Double(n) }
+        }
+        while counts.count < operands { counts.append(0) }
+        for j in 0..<operands { counts[j] += n }
+    }
+
+    var mean: [[Double]] { sums.map { row in row.indices.map { row[$0] / Double(max(counts[$0], 1)) } } }
+    var isEmpty: Bool { sums.isEmpty }
+}
+
+/// Value retrieval from the slot-sweep and retrieval dumps, and the mirrored-circuit evidence.
+public enum DumpRetrieval {
+    /// The retrieval section and the circuit evidence it measures (layer-1 mass on values and on
+    /// operand occurrences; layer-0 look-up from operand occurrences onto their values).
+    /// With `model`, value gains and the causal checks (patching, ablation) on at most
+    /// `causalSequences` of the dumps' own sequences.
+    public static func section(dumps: [AnalysisDump], model: Model?, layers: Int, causalSequences: Int,
+                               warnings: inout [String]) throws -> (RetrievalSection, CircuitEvidence) {
+        guard !dumps.isEmpty else {
+            throw AnalysisError.missingDumps(analysis: "retrieval", needed: "retrieval_distance or the slot sweeps")
+        }
+        let primary = 1 < layers ? 1 : 0
+        let weights = model.map(ModelWeights.init)
+        var measured: [RetrievalLayer] = []
+        var onOperands = PooledMass(), lookup = PooledMass()
+        for layer in ([primary] + (0..<layers).filter { $0 != primary }) {
+            let pattern = "blocks.\(layer).attn.hook_pattern"
+            let usable = dumps.filter { $0.reader.hooks.contains(pattern) }
+            if usable.isEmpty {
+                if layer == primary, let first = dumps.first {
+                    try first.require(pattern, for: "retrieval", record: AnalysisHooks.retrieval)
+                }
+                warnings.append("retrieval: layer \(layer) is not measured: no dump recorded \(pattern)")
+                continue
+            }
+            var values = PooledMass()
+            for dump in usable {
+                let t = dump.lastIteration
+                let queries = try dump.meta("rhs_pos")
+                let rows = try QueryPatterns(rows: dump.reader.activations(pattern, iteration: t, at: "rhs_pos"), queries: queries)
+                values.add(try Retrieval.attentionMass(rows, keys: dump.operandColumns("value_pos")), sequences: dump.reader.count)
+                if layer == 1 {
+                    onOperands.add(try Retrieval.attentionMass(rows, keys: dump.operandColumns("pos")), sequences: dump.reader.count)
+                }
+                if layer == 0 {
+                    // At each operand occurrence, attention on that operand's value position.
+                    let valuePositions = try dump.operandColumns("value_pos")
+                    var table: [[Double]] = []
+                    for j in 0..<dump.operandCount {
+                        let at = try dump.reader.activations(pattern, iteration: t, at: "operand\(j)_pos")
+                        let patterns = try QueryPatterns(rows: at, queries: dump.meta("operand\(j)_pos"))
+                        let mass = try Retrieval.attentionMass(patterns, keys: valuePositions.map { [$0[j]] })
+                        if table.isEmpty { table = mass.map { _ in [] } }
+                        for h in mass.indices { table[h].append(mass[h][0]) }
+                    }
+                    lookup.add(table, sequences: dump.reader.count)
+                }
+            }
+            let gain = try weights.map { try Retrieval.valueGain($0, layer: layer) }
+            measured.append(RetrievalLayer(layer: layer, headMass: values.mean, valueGain: gain))
+        }
+        guard !measured.isEmpty else { throw AnalysisError.empty(what: "the list of retrieval measures") }
+        var section = try RetrievalSection(layers: measured)
+        if let model, let best = section.layer(1) ?? measured.first {
+            let probes = try causalProbes(dumps: dumps, limit: causalSequences, vocabulary: model.config.vocabulary, warnings: &warnings)
+            if !probes.isEmpty {
+                var follow = 0.0, baseline = 0.0, cases = 0
+                var retrieval: [AblationResult] = [], other: [AblationResult] = [], sizes: [Int] = []
+                for probe in probes {
+                    let patch = try CausalChecks.patch(model: model, probe: probe)
+                    follow += patch.followRate * Double(patch.cases)
+                    baseline += patch.baselineAccuracy * Double(patch.cases)
+                    cases += patch.cases
+                    let pair = try CausalChecks.compareAblations(model: model, probe: probe, measures: best)
+                    retrieval.append(pair.retrieval)
+                    other.append(pair.other)
+                    sizes.append(probe.tokens.batch)
+                }
+                section.patch = PatchResult(followRate: follow / Double(cases), baselineAccuracy: baseline / Double(cases), cases: cases)
+                section.ablationRetrieval = pooled(retrieval, weights: sizes)
+                section.ablationOther = pooled(other, weights: sizes)
+            }
+        } else if model == nil {
+            warnings.append("retrieval: no model, so no value gain, patching or ablation (pass --model M)")
+        }
+        let paperMass = section.layer(1)?.operandMass
+        let evidence = CircuitEvidence(
+            layer1MassOnValues: paperMass,
+            layer1MassOnOperands: onOperands.isEmpty ? nil : RetrievalLayer(layer: 1, headMass: onOperands.mean).operandMass,
+            layer0LookupMass: lookup.isEmpty ? nil : RetrievalLayer(layer: 0, headMass: lookup.mean).operandMass)
+        return (section, evidence)
+    }
+
+    /// Ablation results of several probes pooled by sequence count.
+    static func pooled(_ results: [AblationResult], weights: [Int]) -> AblationResult? {
+        guard let first = results.first else { return nil }
+        let total = Double(weights.reduce(0, +))
+        let base = zip(results, weights).map { $0.baselineAccuracy * Double($1) }.reduce(0, +) / total
+        let ablated = zip(results, weights).map { $0.ablatedAccuracy * Double($1) }.reduce(0, +) / total
+        return AblationResult(layer: first.layer, heads: first.heads, baselineAccuracy: base, ablatedAccuracy: ablated, drop: base - ablated)
+    }
+
+    /// One causal probe per dump: the input tokens of its first recorded iteration, evenly
+    /// strided to share `limit` sequences between the dumps, run for one iteration.
+    static func causalProbes(dumps: [AnalysisDump], limit: Int, vocabulary: Vocabulary, warnings: inout [String]) throws -> [CausalProbe] {
+        let usable = dumps.filter { $0.operandCount > 0 && $0.reader.count > 0 }
+        guard !usable.isEmpty, limit > 0 else { return [] }
+        let share = max(1, limit / usable.count)
+        var probes: [CausalProbe] = []
+        for dump in usable {
+            let n = dump.reader.count, stride = max(1, n / share)
+            let chosen = Array(Swift.stride(from: 0, to: n, by: stride).prefix(share))
+            let tokens = try dump.reader.tokens().values
+            let lengths = try dump.reader.lengths()
+            let tCount = dump.reader.iterations.count, l = dump.reader.length
+            let sequences: [[FactorToken]] = chosen.map { i in
+                (0..<Int(lengths[i])).map { p in
+                    let k = ((i * tCount + 0) * l + p) * 4
+                    return FactorToken(syntax: tokens[k], variable: tokens[k + 1], operation: tokens[k + 2], value: tokens[k + 3])
+                }
+            }
+            let rhs = try dump.meta("rhs_pos"), values = try dump.operandColumns("value_pos")
+            let batch = TokenBatch(sequences: sequences, vocabulary: vocabulary, padTo: l)
+            if dump.reader.iterations.first != 0 {
+                warnings.append("retrieval: \(dump.path) did not record iteration 0; the causal checks start from its iteration \(dump.reader.iterations.first ?? 0) input")
+            }
+            probes.append(CausalProbe(tokens: batch, queries: chosen.map { rhs[$0] }, operandValuePositions: chosen.map { values[$0] }))
+        }
+        return probes
+    }
+}

@@ -1,0 +1,48 @@
+import Analysis
+import Foundation
+
+extension AnalysisError: UserInputError {}
+
+/// `lens analyze`: the three analyses on activation files.
+enum AnalyzeCommand: LensCommand {
+    static let spec = CommandSpec(
+        name: "analyze", synopsis: "heads|retrieval|fourier|all DUMPS… [--model M] [--json OUT] [--causal N]",
+        summary: """
+        Runs the analyses (docs/analysis.md) on activation files from lens run: layer-0 head
+        grouping (slot sweeps), layer-1 value retrieval with patching and ablation (retrieval and
+        slot dumps, plus the model), layer-1 MLP Fourier (value grid); decides which circuit the
+        model grew. Prints a summary and warnings; --json writes the numbers.
+        """,
+        options: [
+            OptionSpec(name: "--model", value: "M", help: "checkpoint for weights and causal checks (default: the dumps' model attribute)"),
+            OptionSpec(name: "--json", value: "OUT", help: "write the analysis JSON to OUT (- for standard output)"),
+            OptionSpec(name: "--causal", value: "N", help: "sequences for patching and ablation (default 256; 0 skips them)"),
+        ],
+        positionals: ["ANALYSIS", "DUMPS…"], minimumPositionals: 2, maximumPositionals: 10_000)
+
+    static func run(_ a: ParsedArguments) throws {
+        let which = a.positionals[0]
+        let kinds: [AnalysisKind]
+        if which == "all" { kinds = AnalysisKind.allCases } else if let kind = AnalysisKind(rawValue: which) { kinds = [kind] } else {
+            let hint = closest(which, among: ["heads", "retrieval", "fourier", "all"]).map { "; did you mean \"\($0)\"?" } ?? ""
+            throw UsageError("lens analyze: unknown analysis \"\(which)\"\(hint) (heads, retrieval, fourier or all)")
+        }
+        let causal = try a.int("--causal", default: 256)
+        let runner = AnalysisRunner(analyses: kinds, modelPath: a.string("--model"), causalSequences: max(causal, 0), strict: kinds.count == 1)
+        let started = Date()
+        let outcome = try runner.run(paths: Array(a.positionals.dropFirst()))
+        let seconds = Date().timeIntervalSince(started)
+        let json = try jsonText(outcome.summary)
+        if a.string("--json") == "-" {
+            print(json)
+        } else {
+            print(AnalysisText.render(outcome))
+            print(String(format: "(analysed in %.1f s)", seconds))
+            if let out = a.string("--json") {
+                try (json + "\n").write(toFile: out, atomically: true, encoding: .utf8)
+                print("wrote \(out)")
+            }
+        }
+        for warning in outcome.warnings { printError("warning: " + warning) }
+    }
+}
