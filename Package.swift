@@ -44,7 +44,7 @@ let package = Package(
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Transformer", "GraphTask"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Transformer", "GraphTask", "Recording", "Probes"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

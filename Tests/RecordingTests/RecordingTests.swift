@@ -244,3 +244,68 @@ func pythonWithH5py() -> String? {
     }
     return nil
 }
+
+@Suite struct PositionSelectionTests {
+    static let hooks = ["blocks.0.attn.hook_pattern", "blocks.1.attn.hook_attn_scores", "blocks.0.attn.hook_z",
+                        "blocks.1.mlp.hook_post", "hook_embed", "hook_logits.value"]
+
+    @Test func queryPositionsGiveTheSameNumbersAsFullRecording() throws {
+        try withTemporaryDirectory { dir in
+            let model = try Model.randomlyInitialised(config: smallConfig(), seed: 3)
+            var probe = try ProbeParser.parse(probeText, file: "rt.probe", defaultName: "rt")
+            probe.iterations = 2
+            let expansion = try probe.expand(vocabulary: model.config.vocabulary)
+            let full = try Recorder(model: model, expansion: expansion, hookGlobs: Self.hooks, iterations: [0, 1], batchSize: 3)
+            let cut = try Recorder(model: model, expansion: expansion, hookGlobs: Self.hooks, iterations: [0, 1], batchSize: 3,
+                                   positions: .probe)
+            #expect(cut.queryColumns == ["rhs_pos", "equals_pos", "operand0_pos", "operand1_pos"])
+            _ = try full.record(into: full.makeWriter(path: dir + "/full.h5", overwrite: false, provenance: provenance, compression: nil))
+            _ = try cut.record(into: cut.makeWriter(path: dir + "/cut.h5", overwrite: false, provenance: provenance, compression: 4))
+            let a = try ActivationReader(path: dir + "/full.h5"), b = try ActivationReader(path: dir + "/cut.h5")
+            defer { a.close(); b.close() }
+            #expect(a.queryColumns == nil && b.queryColumns == cut.queryColumns)
+            let p = 4, n = expansion.count, l = expansion.length
+            #expect(try b.shape(of: "blocks.0.attn.hook_pattern") == [n, 2, 4, p, l])
+            #expect(try b.dimensions(of: "blocks.0.attn.hook_pattern") == ["sequence", "iteration", "head", "query", "key"])
+            #expect(try b.shape(of: "blocks.1.mlp.hook_post") == [n, 2, p, 24])
+            #expect(try b.dimensions(of: "blocks.1.mlp.hook_post") == ["sequence", "iteration", "query", "d_mlp"])
+            let recorded = try #require(try b.queryPositions())
+            #expect(recorded.map { $0[0] } == (try a.meta("rhs_pos")).map { Int($0) })
+            var worst: Float = 0
+            for hook in Self.hooks {
+                for column in ["rhs_pos", "equals_pos", "operand0_pos", "operand1_pos"] {
+                    for iteration in [0, 1] {
+                        let x = try a.activations(hook, iteration: iteration, at: column)
+                        let y = try b.activations(hook, iteration: iteration, at: column, sequences: 0..<n)
+                        #expect(x.shape == y.shape)
+                        for (u, v) in zip(x.scalars, y.scalars) { worst = max(worst, abs(u - v)) }
+                    }
+                }
+            }
+            #expect(worst <= 1e-6)
+            // A full dump read at a column equals slicing the full tensor by hand.
+            let rows = try a.activations("blocks.0.attn.hook_pattern", iteration: 1, at: "rhs_pos")
+            let whole = try a.activations("blocks.0.attn.hook_pattern", iteration: 1)
+            let rhs = try a.meta("rhs_pos")
+            for i in 0..<n {
+                for h in 0..<4 {
+                    let q = Int(rhs[i])
+                    let expected = Array(whole.scalars[(((i * 4 + h) * l + q) * l)..<(((i * 4 + h) * l + q + 1) * l)])
+                    #expect(Array(rows.scalars[((i * 4 + h) * l)..<((i * 4 + h + 1) * l)]) == expected)
+                }
+            }
+            // A column that was not recorded, in a cut dump: the error names --positions.
+            do {
+                _ = try b.activations("blocks.0.attn.hook_z", iteration: 0, at: "operand0_value_pos")
+                Issue.record("an unrecorded position was read")
+            } catch let error as ActivationFileError {
+                #expect(error.description.contains("--positions"))
+            }
+            #expect(throws: RecordingError.self) { try PositionSelection.parse("rhs_pos,rhs_pos") }
+            #expect(throws: RecordingError.self) {
+                try Recorder(model: model, expansion: expansion, hookGlobs: ["hook_embed"], iterations: [0], batchSize: 3,
+                             positions: .columns(["nope_pos"]))
+            }
+        }
+    }
+}
