@@ -36,5 +36,20 @@ $(VENV)/bin/python:
 bench: build $(VENV)/bin/python
 	$(LENS) bench --python $(VENV)/bin/python $(BENCH_ARGS)
 
+# Renders reports/demo/index.html (run `make demo` first) to reports/demo/screenshot.png with
+# headless Chromium, so the report can be looked at without a desktop.
+REPORT ?= reports/demo/index.html
+screenshot:
+	@command -v chromium >/dev/null || { echo "installing chromium"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@test -f $(REPORT) || { echo "no report at $(REPORT); run make demo first"; exit 1; }
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,6000 \
+	  --screenshot=$(dir $(REPORT))screenshot.png file://$(abspath $(REPORT)) 2>/dev/null
+	@echo "screenshot: $(dir $(REPORT))screenshot.png"
+
+# A longer fuzz run than the test suite's (FUZZ_CASES mutated probe files and programs).
+FUZZ_CASES ?= 200000
+fuzz: deps
+	LATENTLENS_FUZZ_CASES=$(FUZZ_CASES) $(SWIFT) test --filter Fuzz
+
 clean:
 	rm -rf .build

@@ -74,7 +74,7 @@ public enum AnalysisReport {
         }
         var blocks: [ReportBlock] = [.numbers(numbers)]
         if let verdict = summary.circuit {
-            blocks.append(.paragraph("Circuit: \(verdict.circuit.rawValue). " + verdict.reasons.joined(separator: " ")))
+            blocks.append(.paragraph("Circuit: \(verdict.circuit.rawValue) — " + verdict.reasons.joined(separator: "; ") + "."))
         }
         return ReportSection(id: "headlines", title: "Headline numbers", blocks: blocks)
     }

@@ -28,6 +28,7 @@ func coordinate(_ x: Double) -> String {
 func shortNumber(_ x: Double) -> String {
     guard x.isFinite else { return x.isNaN ? "NaN" : (x > 0 ? "∞" : "−∞") }
     if x == 0 { return "0" }
+    if x == x.rounded(), abs(x) < 1e6 { return String(Int(x)) }
     let magnitude = abs(x)
     if magnitude >= 1000 || magnitude < 0.001 { return String(format: "%.2e", x) }
     if magnitude >= 100 { return String(format: "%.0f", x) }

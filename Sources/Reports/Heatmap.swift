@@ -42,7 +42,7 @@ public struct Heatmap: Sendable {
                 if annotate {
                     let t = (v - scale.low) / max(scale.high - scale.low, 1e-12)
                     let ink = t > 0.6 ? "#000" : "#fff"
-                    s += "<text x=\"\(coordinate(left + (Double(c) + 0.5) * cell))\" y=\"\(coordinate(top + (Double(r) + 0.68) * cell))\" font-size=\"\(coordinate(min(cell * 0.38, 11)))\" text-anchor=\"middle\" fill=\"\(ink)\" pointer-events=\"none\">\(escapeHTML(shortNumber(v)))</text>"
+                    s += "<text x=\"\(coordinate(left + (Double(c) + 0.5) * cell))\" y=\"\(coordinate(top + (Double(r) + 0.68) * cell))\" font-size=\"\(coordinate(min(cell * 0.36, 10)))\" text-anchor=\"middle\" fill=\"\(ink)\" pointer-events=\"none\">\(cellText(v))</text>"
                 }
             }
         }
@@ -57,6 +57,14 @@ public struct Heatmap: Sendable {
         s += "<text x=\"\(coordinate(left + gridW / 2))\" y=\"\(coordinate(height - 4))\" font-size=\"11\" text-anchor=\"middle\">\(escapeHTML(columnTitle))</text>"
         s += colorBar(scale: scale, x: barX, y: top, height: max(gridH, 60), title: colorTitle)
         return s + "</svg>"
+    }
+
+    /// Two decimals without the leading zero, so it fits a small cell: ".15", "1.00", "-.30".
+    func cellText(_ v: Double) -> String {
+        guard v.isFinite else { return "" }
+        var s = String(format: "%.2f", v)
+        if s.hasPrefix("0.") { s.removeFirst() } else if s.hasPrefix("-0.") { s = "-" + s.dropFirst(2) }
+        return s == ".00" ? "0" : s
     }
 
     func label(_ labels: [String], _ i: Int) -> String { i < labels.count ? labels[i] : String(i) }

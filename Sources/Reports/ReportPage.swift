@@ -49,7 +49,7 @@ public struct ReportPage: Sendable {
     main{padding:8px 28px 40px;max-width:1200px}section{background:#fff;border:1px solid #e2e2e2;border-radius:6px;padding:14px 18px;margin:16px 0}
     h2{font-size:18px;margin:4px 0 10px;color:#1f3a5f}figure{display:inline-block;margin:8px 18px 12px 0;vertical-align:top;max-width:100%;overflow-x:auto}
     figcaption{font-size:12px;color:#555;max-width:560px;margin-top:4px}table{border-collapse:collapse;margin:8px 0;font-size:13px}
-    td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f0f3f7}td:first-child,th:first-child{text-align:left}
+    td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}th{background:#f0f3f7}
     .numbers{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}.numbers div{background:#f0f3f7;border-radius:5px;padding:6px 12px}
     .numbers b{display:block;font-size:18px;color:#1f3a5f}.warning{background:#fde8e8;border:1px solid #e0a0a0;color:#8a1c1c;padding:8px 12px;border-radius:5px;margin:8px 0}
     .controls{margin:6px 0;font-size:13px}.controls label{margin-right:12px}.hint{color:#777;font-size:12px}

@@ -29,12 +29,12 @@ enum DemoCommand: LensCommand {
 
     /// What the analyses need from each probe (docs/analysis.md "Recording for the analyses").
     static let recordings: [Recording] = {
-        let slotHooks = "blocks.0.attn.hook_z,blocks.*.attn.hook_pattern"
+        let slotHooks = "blocks.*.attn.hook_z,blocks.*.attn.hook_pattern"
         var list = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs"].map {
             Recording(probe: $0, hooks: slotHooks, positions: "probe", iterations: "last")
         }
         list.append(Recording(probe: "retrieval_distance", hooks: "blocks.*.attn.hook_pattern", positions: "probe", iterations: "last"))
-        list.append(Recording(probe: "value_grid", hooks: "blocks.1.mlp.hook_post,hook_logits.value", positions: "probe", iterations: "last"))
+        list.append(Recording(probe: "value_grid", hooks: "blocks.1.mlp.hook_post,hook_logits.value", positions: "rhs_pos", iterations: "last"))
         list.append(Recording(probe: "attention_examples", hooks: "blocks.*.attn.hook_pattern", positions: "all", iterations: "all"))
         return list
     }()
@@ -55,11 +55,11 @@ enum DemoCommand: LensCommand {
         for r in recordings {
             let path = "\(dumpDirectory)/\(r.probe).h5"
             try RunCommand.run(try parseArguments([r.probe, "--model", model, "--hooks", r.hooks, "--positions", r.positions,
-                                                   "--iterations", r.iterations, "--out", path, "--force"], spec: RunCommand.spec))
+                                                   "--iterations", r.iterations, "--compress", "gzip", "--out", path, "--force"], spec: RunCommand.spec))
             dumps.append(path)
         }
         print("\n== analyses and report")
-        let arguments = dumps + ["--model", model, "--out", reportDirectory, "--force", "--eval-samples", smoke ? "24" : "100"]
+        let arguments = dumps + ["--model", model, "--out", reportDirectory, "--force", "--eval-samples", smoke ? "24" : "100", "--causal", smoke ? "32" : "128"]
         let (content, html) = try ReportCommand.generate(try parseArguments(arguments, spec: ReportCommand.spec))
         printHeadlines(content)
         print(String(format: "\nwhole demo: %@. Open %@ in a browser.", formatDuration(Date().timeIntervalSince(started)), html))

@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 import Testing
 import Training
 import Transformer
@@ -132,5 +133,36 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         _ = try Checkpoint.load(dir + "/t.h5")
         let (_, state, _) = try TrainingStateFile.load(dir + "/t.h5.resume.h5")
         #expect(state.step > 0)
+    }
+
+    @Test func theDemoPipelineWritesAReportFromDumps() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try runLens(["init", "--config", "tiny", "--out", "tiny.h5"], in: dir).status == 0)
+        let demo = try runLens(["demo", "--model", "tiny.h5", "--smoke", "--out", "dumps", "--report", "report"], in: dir)
+        #expect(demo.status == 0, "\(demo.error)")
+        #expect(demo.output.contains("== headline numbers"))
+        let html = try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8)
+        for section in ["Model card", "Attention view", "head groups", "retrieving the operands", "Fourier basis", "Provenance"] {
+            #expect(html.contains(section), "the report lacks \(section)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report/analysis.json"))) as? [String: Any]
+        let analysis = json?["analysis"] as? [String: Any]
+        #expect(analysis?["heads"] != nil && analysis?["retrieval"] != nil && analysis?["fourier"] != nil)
+
+        // The report folder exists now: refused without --force.
+        let dumps = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs", "retrieval_distance", "value_grid"].map { "dumps/\($0).h5" }
+        let again = try runLens(["report"] + dumps + ["--out", "report", "--eval-samples", "0", "--causal", "0"], in: dir)
+        #expect(again.status == 2)
+        #expect(again.error.contains("already exists; pass --force"))
+
+        // An interrupted dump is reported loudly, in the terminal and on the page.
+        let file = try H5File.open(dir + "/dumps/value_grid.h5", mode: .readWrite)
+        try file.root.setAttribute("complete", 0)
+        file.close()
+        let marked = try runLens(["report"] + dumps + ["--out", "report", "--force", "--eval-samples", "0", "--causal", "0"], in: dir)
+        #expect(marked.status == 0, "\(marked.error)")
+        #expect(marked.error.contains("INCOMPLETE"))
+        #expect(try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8).contains("INCOMPLETE"))
     }
 }
