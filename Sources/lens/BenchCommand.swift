@@ -1,6 +1,10 @@
 import CBLAS
 import Foundation
+import Analysis
+import GraphTask
 import HDF5
+import Probes
+import Recording
 import Training
 import Transformer
 
@@ -118,6 +122,9 @@ enum BenchCommand: LensCommand {
         figures["hdf5_append_mb_per_s"] = megabytes / h5.median
         rows.append(("HDF5 append (1 MB rows)", String(format: "%.0f MB/s", megabytes / h5.median)))
 
+        try benchRecording(model: model, quick: quick, directory: directory.path, figures: &figures, rows: &rows)
+        try benchAnalyses(quick: quick, figures: &figures, rows: &rows)
+
         if let python = a.string("--python") {
             let reference = try runPythonReference(python, quick: quick)
             if a.has("--json") {
@@ -132,6 +139,65 @@ enum BenchCommand: LensCommand {
         } else {
             let width = rows.map(\.0.count).max() ?? 0
             for (name, value) in rows { print(name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value) }
+        }
+    }
+}
+
+extension BenchCommand {
+    /// Recording overhead: `lens run`'s recorder (attention patterns of both layers and the
+    /// layer-1 MLP activations at every position) against the plain recurrent forward pass on
+    /// the same sequences, uncompressed and with gzip.
+    static func benchRecording(model: Model, quick: Bool, directory: String,
+                               figures: inout [String: Double], rows: inout [(String, String)]) throws {
+        let probe = try ProbeParser.load(path: try RunCommand.resolveProbe("slot_var0"))
+        var expansion = try probe.expand(vocabulary: model.config.vocabulary)
+        let count = min(expansion.sequences.count, quick ? 32 : 96)
+        expansion.sequences = Array(expansion.sequences.prefix(count))
+        for key in expansion.meta.keys { expansion.meta[key] = Array((expansion.meta[key] ?? []).prefix(count)) }
+        let batchSize = 16
+        let plain = try time(repetitions: quick ? 2 : 3) {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let batch = TokenBatch(sequences: Array(expansion.sequences[start..<min(count, start + batchSize)]), vocabulary: expansion.vocabulary,
+                                       padTo: expansion.length)
+                _ = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: expansion.iterations)
+            }
+        }
+        var index = 0
+        for (label, level) in [("uncompressed", nil), ("gzip", 4)] as [(String, Int?)] {
+            var bytes = 0.0
+            let timing = try time(repetitions: quick ? 2 : 3) {
+                index += 1
+                let path = "\(directory)/record\(index).h5"
+                let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: ["blocks.*.attn.hook_pattern", "blocks.1.mlp.hook_post"],
+                                            iterations: Array(0..<expansion.iterations), batchSize: batchSize, positions: .all)
+                let provenance = DumpProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
+                let writer = try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: level)
+                _ = try recorder.record(into: writer)
+                bytes = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.doubleValue ?? 0)
+                try? FileManager.default.removeItem(atPath: path)
+            }
+            let overhead = timing.median / plain.median
+            figures["record_overhead_\(label)"] = overhead
+            figures["record_\(label)_mb_per_s"] = bytes / 1e6 / timing.median
+            rows.append(("recording \(count) seq, \(label)", String(format: "%.2f× the plain forward pass (%.2f s vs %.2f s), %.0f MB/s written",
+                                                                  overhead, timing.median, plain.median, bytes / 1e6 / timing.median)))
+        }
+    }
+
+    /// Each analysis on the demo's dumps (notebooks-data/demo, made by `lens demo`), when present.
+    static func benchAnalyses(quick: Bool, figures: inout [String: Double], rows: inout [(String, String)]) throws {
+        let directory = "notebooks-data/demo"
+        let names = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs", "retrieval_distance", "value_grid"]
+        let paths = names.map { "\(directory)/\($0).h5" }
+        guard paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
+            rows.append(("analyses", "skipped: run make demo first (it writes the dumps they read)"))
+            return
+        }
+        for kind in AnalysisKind.allCases {
+            let runner = AnalysisRunner(analyses: [kind], causalSequences: 0)
+            let timing = try time(repetitions: quick ? 1 : 3, warmup: 0) { _ = try runner.run(paths: paths) }
+            figures["analysis_\(kind.rawValue)_seconds"] = timing.median
+            rows.append(("analysis \(kind.rawValue) (demo dumps, no causal checks)", String(format: "%.2f s", timing.median)))
         }
     }
 }
@@ -210,6 +276,13 @@ extension BenchCommand {
                           "train_step_b32_l256_tokens_per_s_compiled"))
         }
         lines.append(("HDF5 append MB/s (HDF5 wrapper | h5py)", "hdf5_append_mb_per_s", "hdf5_append_mb_per_s"))
+        for key in ["record_overhead_uncompressed", "record_overhead_gzip"] where latentLens[key] != nil {
+            lines.append(("recording ÷ plain forward (\(key.dropFirst(16)); lower is better)", key, key))
+        }
+        for kind in AnalysisKind.allCases where latentLens["analysis_\(kind.rawValue)_seconds"] != nil {
+            let key = "analysis_\(kind.rawValue)_seconds"
+            lines.append(("analysis \(kind.rawValue) seconds (lower is better)", key, key))
+        }
         func format(_ value: Double?) -> String {
             guard let value else { return "–" }
             return value >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value)
