@@ -70,21 +70,5 @@ public enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// The candidate nearest to `word` by edit distance, when it is reasonably near.
 func nearest(_ word: String, among candidates: [String]) -> String? {
-    func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var previous = Array(0...y.count)
-        var current = previous
-        for i in 1...x.count {
-            current[0] = i
-            for j in 1...y.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[y.count]
-    }
-    guard let best = candidates.min(by: { distance(word, $0) < distance(word, $1) }) else { return nil }
-    return distance(word, best) <= max(2, word.count / 2) ? best : nil
+    closestWord(to: word, among: candidates)
 }

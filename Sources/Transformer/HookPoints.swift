@@ -1,3 +1,4 @@
+import GraphTask
 /// The names of every hook point of a model (DESIGN "Hook points"), in firing order.
 public struct HookPoints: Sendable {
     /// Names of one block's hook points.
@@ -79,22 +80,6 @@ public func hookNameMatches(_ pattern: String, _ name: String) -> Bool {
     return pi == p.count
 }
 
-/// Edit distance, used to suggest hook names close to a mistyped one.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    if x.isEmpty { return y.count }
-    if y.isEmpty { return x.count }
-    var previous = Array(0...y.count)
-    var current = [Int](repeating: 0, count: y.count + 1)
-    for i in 1...x.count {
-        current[0] = i
-        for j in 1...y.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[y.count]
-}
 
 /// The `count` valid names nearest to `pattern`.
 public func nearestNames(to pattern: String, among names: [String], count: Int = 3) -> [String] {

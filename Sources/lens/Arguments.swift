@@ -1,4 +1,5 @@
 import Foundation
+import GraphTask
 
 /// One option a subcommand accepts.
 struct OptionSpec {
@@ -149,18 +150,5 @@ func parseArguments(_ arguments: [String], spec: CommandSpec) throws -> ParsedAr
 
 /// The candidate nearest to `word` by edit distance, if reasonably near.
 func closest(_ word: String, among candidates: [String]) -> String? {
-    func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a), y = Array(b)
-        var previous = Array(0...y.count)
-        for i in 1...max(1, x.count) where !x.isEmpty {
-            var current = [i] + [Int](repeating: 0, count: y.count)
-            for j in 1...max(1, y.count) where !y.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[y.count]
-    }
-    guard let best = candidates.min(by: { distance(word, $0) < distance(word, $1) }) else { return nil }
-    return distance(word, best) <= max(3, word.count / 2) ? best : nil
+    closestWord(to: word, among: candidates, slack: 3)
 }

@@ -172,3 +172,16 @@ import Testing
         #expect(batch.ids.count == 2 * batch.length * 4)
     }
 }
+
+@Suite struct SpellingTests {
+    @Test func editDistanceCountsInsertionsDeletionsAndSubstitutions() {
+        #expect(editDistance("kitten", "sitting") == 3)
+        #expect(editDistance("", "abc") == 3)
+        #expect(editDistance("same", "same") == 0)
+    }
+
+    @Test func closestWordSuggestsOnlyLikelyTypos() {
+        #expect(closestWord(to: "evel", among: ["eval", "train", "run"]) == "eval")
+        #expect(closestWord(to: "zzzzzz", among: ["eval", "run"]) == nil)
+    }
+}

@@ -1,0 +1,99 @@
+# %% [markdown]
+# # Exploring LatentLens dumps with h5py and numpy
+#
+# `make demo` writes activation files to `notebooks-data/demo/`. This notebook (a plain Python
+# file in the "percent" cell format: it runs as a script, and Jupyter/VS Code open it as a
+# notebook) reads them with nothing but h5py and numpy, and recomputes two of LatentLens's
+# numbers independently: layer-1 attention on the operands' values, and the Fourier spectrum of
+# the layer-1 MLP. The schema is in docs/activation-file.md.
+#
+#     python3 -m venv .venv && .venv/bin/pip install h5py numpy
+#     .venv/bin/python notebooks-data/explore_demo.py
+
+# %%
+import json
+import os
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEMO = os.path.join(HERE, "demo")
+
+
+def open_dump(name):
+    f = h5py.File(os.path.join(DEMO, name + ".h5"), "r")
+    assert f.attrs["schema"] == "latentlens.activations" and f.attrs["schema_version"] == 1
+    if not f.attrs["complete"]:
+        print(f"warning: {name} is incomplete; only its finished sequences are read")
+    return f
+
+
+def at_column(f, hook, column, t=-1):
+    """A hook's activations at the query position named by a meta column, last recorded iteration.
+
+    Dumps recorded with --positions keep only some query positions: /query_positions [N, P] and
+    the root attribute query_columns say which."""
+    n = len(f["lengths"])
+    data = f["activations/" + hook]
+    dims = [d.decode() if isinstance(d, bytes) else d for d in data.attrs["dims"]]
+    if "query" in dims and "query_columns" in f.attrs:
+        p = list(f.attrs["query_columns"]).index(column)
+        x = data[:n, t]
+        return x[:, :, p] if dims[2] == "head" else x[:, p]
+    positions = f["meta/" + column][:n]
+    x = data[:n, t]
+    return x[np.arange(n), :, positions] if dims[2] == "head" else x[np.arange(n), positions]
+
+
+# %% [markdown]
+# ## Layer-1 attention on the operands' values (slot sweeps)
+
+# %%
+masses = []
+for name in ["slot_var0", "slot_var1", "slot_var2"]:
+    f = open_dump(name)
+    n = len(f["lengths"])
+    rows = at_column(f, "blocks.1.attn.hook_pattern", "rhs_pos")          # [N, H, L]
+    per_operand = [rows[np.arange(n), :, f[f"meta/operand{i}_value_pos"][:n]] for i in range(3)]  # [N, H] each
+    best = [m.mean(0).max() for m in per_operand]
+    pred = f["predictions"][:n, -1, :, 3][np.arange(n), f["meta/rhs_pos"][:n]]
+    accuracy = (pred == f["meta/answer"][:n]).mean()
+    print(f"{name}: best head's mass on each operand's value {np.round(best, 3)}, sweep accuracy {accuracy:.3f}")
+    masses += best
+print(f"mean over operands and sweeps: {np.mean(masses):.3f}")
+
+# %% [markdown]
+# ## The layer-1 MLP over the (a, b) grid, in a Fourier basis
+
+# %%
+f = open_dump("value_grid")
+n = len(f["lengths"])
+p = 23
+a, b = f["meta/operand0_value"][:n], f["meta/operand1_value"][:n]
+mlp = at_column(f, "blocks.1.mlp.hook_post", "rhs_pos")                  # [N, F]
+grid = np.zeros((p, p, mlp.shape[1]))
+grid[a, b] = mlp
+centred = grid - grid.mean(axis=(0, 1))
+power = np.abs(np.fft.fft2(centred, axes=(0, 1))) ** 2                   # [p, p, F]
+variance = power.sum(axis=(0, 1))
+active = variance > 1e-3 * variance.max()
+# Power in frequency k: terms (k, 0), (0, k) and (k, ±k), with both signs of k (a real signal).
+freq = np.zeros((p // 2, mlp.shape[1]))
+for k in range(1, p // 2 + 1):
+    for (i, j) in [(k, 0), (0, k), (k, k), (k, p - k)]:
+        freq[k - 1] += power[i, j] + power[(p - i) % p, (p - j) % p]
+fraction = freq / np.maximum(variance, 1e-30)
+top = fraction.argmax(0) + 1
+print(f"active neurons: {active.sum()} of {mlp.shape[1]}")
+print("neurons whose top frequency is k:", {int(k): int((top[active] == k).sum()) for k in range(1, p // 2 + 1)})
+print(f"weighted fraction of variance in each neuron's top frequency: {(fraction.max(0) * variance)[active].sum() / variance[active].sum():.3f}")
+
+# %% [markdown]
+# ## Compare with LatentLens's own analysis (reports/demo/analysis.json)
+
+# %%
+path = os.path.join(HERE, "..", "reports", "demo", "analysis.json")
+if os.path.exists(path):
+    fourier = json.load(open(path))["analysis"].get("fourier", {})
+    print("LatentLens: weighted top-frequency fraction", round(fourier.get("weighted_top_frequency_fraction", float("nan")), 3),
+          "key frequencies", fourier.get("key_frequencies"))
