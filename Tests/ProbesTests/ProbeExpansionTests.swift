@@ -146,7 +146,10 @@ import GraphTask
             let probe = try ProbeParser.load(path: directory.appendingPathComponent(file).path)
             #expect(probe.name + ".probe" == file)
             let e = try probe.expand(vocabulary: vocabulary)
-            #expect(e.count >= 90 && e.count <= 600, "\(file): \(e.count) sequences")
+            // Analysis probes need enough sequences for statistics and few enough for a quick demo;
+            // attention_examples records full patterns for the report's viewer, so it stays tiny.
+            let range = file == "attention_examples.probe" ? 1...8 : 90...600
+            #expect(range.contains(e.count), "\(file): \(e.count) sequences")
             for (key, column) in e.meta { #expect(column.count == e.count, "\(file) \(key)") }
             if probe.equation != nil {
                 // The probe's right-hand side is the last token and the answer is the sum of the operand values.
