@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "GraphTask"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Probes", "Transformer", "HDF5", "GraphTask"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer", "HDF5"],
+        .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer", "HDF5", "Recording"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Transformer", "GraphTask", "Recording", "Probes"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask"],

@@ -44,6 +44,13 @@ static inline size_t lens_H5T_VARIABLE(void) { return H5T_VARIABLE; }
 /// applied once per thread (the flag is thread-local).
 static inline void lens_H5_silence_errors(void) {
     static _Thread_local int silenced = 0;
+    static int atexit_disabled = 0;
+    if (!atexit_disabled) {
+        /* HDF5's exit-time cleanup closes files left open; after a failed write (disk full) that
+           close dereferences freed state and crashes. Files are closed explicitly instead. */
+        H5dont_atexit();
+        atexit_disabled = 1;
+    }
     if (!silenced) {
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
         silenced = 1;

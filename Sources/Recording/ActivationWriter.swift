@@ -59,6 +59,12 @@ public struct RecordedBatch: Sendable {
     /// [count, P] recorded query positions, flat, when recording query positions only.
     public var queryPositions: [Int32]?
 
+    /// Bytes this batch adds to the file before compression.
+    var byteCount: Int {
+        4 * (tokens.count + predictions.count + lengths.count + (queryPositions?.count ?? 0)
+             + meta.values.reduce(0) { $0 + $1.count } + activations.values.reduce(0) { $0 + $1.count })
+    }
+
     public init(count: Int, tokens: [Int32], predictions: [Int32], lengths: [Int32],
                 meta: [String: [Int32]], activations: [String: [Float]], queryPositions: [Int32]? = nil) {
         self.count = count
@@ -166,6 +172,7 @@ public final class ActivationWriter {
               batch.lengths.count == n else {
             throw RecordingError.badBatch("\(n) sequences need \(n * t * length * 4) token ids and \(n) lengths")
         }
+        try checkRoom(forBytes: batch.byteCount)
         do {
             for hook in hooks {
                 guard let values = batch.activations[hook.name], values.count == n * t * hook.rowSize, let d = activations[hook.name] else {
@@ -195,6 +202,25 @@ public final class ActivationWriter {
             throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
         }
         count += n
+    }
+
+    /// Refuses a batch the disk (or the process's file-size limit) has no room for, before any
+    /// byte of it is written: a write that fails half-way can leave HDF5's metadata pointing past
+    /// the end of the file, which no reader can open. Twice the batch plus 4 MB of slack is asked.
+    func checkRoom(forBytes bytes: Int) throws {
+        let needed = Double(bytes) * 2 + 4_000_000
+        var available = Double.infinity
+        var fs = statvfs()
+        if statvfs(path, &fs) == 0 { available = Double(fs.f_bavail) * Double(fs.f_frsize) }
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
+            var info = stat()
+            let size = stat(path, &info) == 0 ? Double(info.st_size) : 0
+            available = min(available, Double(limit.rlim_cur) - size)
+        }
+        if needed > available {
+            throw RecordingError.noRoom(path: path, sequences: count, neededBytes: Int(needed), availableBytes: Int(max(available, 0)))
+        }
     }
 
     /// Marks the file complete and closes it.

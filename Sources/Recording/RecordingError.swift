@@ -14,6 +14,8 @@ public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible 
     case badBatch(String)
     /// Writing to the file failed (disk full, file removed, …); the finished batches stay readable.
     case writeFailed(path: String, sequences: Int, reason: String)
+    /// The disk (or the file-size limit) has no room for the next batch; nothing of it was written.
+    case noRoom(path: String, sequences: Int, neededBytes: Int, availableBytes: Int)
 
     public var description: String {
         switch self {
@@ -29,6 +31,9 @@ public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible 
             return "--positions \"\(spec)\": \(reason) (write all, probe, or metadata columns like rhs_pos,operand0_pos)"
         case .badBatch(let reason):
             return "a recorded batch does not fit the file: \(reason)"
+        case .noRoom(let path, let sequences, let needed, let available):
+            return String(format: "stopped before the disk filled up: the next batch of %@ needs about %.1f MB but only %.1f MB are free; the file keeps every finished batch (%d sequences) and says complete = 0",
+                          path, Double(needed) / 1e6, Double(available) / 1e6, sequences)
         case .writeFailed(let path, let sequences, let reason):
             return "writing \(path) failed after \(sequences) sequences: \(reason); the file keeps every finished batch and says complete = 0"
         }

@@ -32,7 +32,7 @@ struct FailureReport {
             }
         case let error as RecordingError:
             switch error {
-            case .writeFailed, .badBatch: return false
+            case .writeFailed, .badBatch, .noRoom: return false
             default: return true
             }
         case let error as TrainingError:

@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import Recording
 import Testing
 import Training
 import Transformer
@@ -164,5 +165,52 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(marked.status == 0, "\(marked.error)")
         #expect(marked.error.contains("INCOMPLETE"))
         #expect(try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8).contains("INCOMPLETE"))
+    }
+
+    @Test func killDuringARecordingKeepsTheFinishedBatches() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The paper-size model, one sequence per batch: the run lasts seconds, batches are many.
+        #expect(try runLens(["init", "--config", "paper", "--out", "paper.h5"], in: dir).status == 0)
+        let (process, _, err) = try startLens(["run", "slot_rhs", "--model", "paper.h5", "--hooks", "blocks.0.attn.hook_pattern",
+                                               "--batch", "1", "--out", "d.h5", "--quiet"], in: dir)
+        #expect(waitForFile(dir + "/d.h5", seconds: 30))
+        Thread.sleep(forTimeInterval: 0.8)
+        kill(process.processIdentifier, SIGTERM)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(message)")
+        let reader = try ActivationReader(path: dir + "/d.h5")
+        defer { reader.close() }
+        #expect(!reader.isComplete)
+        #expect(reader.count > 0 && reader.count < 324)
+        let patterns = try reader.activations("blocks.0.attn.hook_pattern", iteration: 0, sequences: 0..<reader.count)
+        #expect(patterns.shape == [reader.count, 16, reader.length, reader.length])
+        #expect(throws: ActivationFileError.self) { try ActivationReader(path: dir + "/d.h5", requireComplete: true) }
+    }
+
+    @Test func aFullDiskIsAClearErrorAndKeepsAReadableFile() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try runLens(["init", "--config", "tiny", "--out", "tiny.h5"], in: dir).status == 0)
+        // A 20 MB file-size limit stands in for a full disk (slot_rhs's patterns need about 60 MB).
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "ulimit -f 20480; exec \"$0\" run slot_rhs --model tiny.h5 --hooks 'blocks.*.attn.hook_pattern' --batch 4 --out d.h5 --quiet",
+                             lensExecutable]
+        process.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1, "\(message)")
+        #expect(message.contains("stopped before the disk filled up"), "\(message)")
+        let reader = try ActivationReader(path: dir + "/d.h5")
+        defer { reader.close() }
+        #expect(!reader.isComplete)
+        #expect(reader.count > 0 && reader.count < 324)
+        _ = try reader.activations("blocks.0.attn.hook_pattern", iteration: 0, sequences: 0..<reader.count)
     }
 }
