@@ -180,9 +180,11 @@ public final class Trainer {
         guard state.stage < recipe.effectiveStages.count - 1 else { return }
         state.stageWindow.append([counted, correct])
         if state.stageWindow.count > recipe.advanceWindow { state.stageWindow.removeFirst() }
-        guard state.stageWindow.count == recipe.advanceWindow else { return }
+        let stageStart = state.stageStarts.last ?? 0
+        let outOfTime = recipe.maxStageSteps.map { state.step - stageStart >= $0 } ?? false
+        guard state.stageWindow.count == recipe.advanceWindow || outOfTime else { return }
         let total = state.stageWindow.reduce(0) { $0 + $1[0] }, right = state.stageWindow.reduce(0) { $0 + $1[1] }
-        if total > 0 && Double(right) / Double(total) >= recipe.advanceAccuracy {
+        if outOfTime || (total > 0 && Double(right) / Double(total) >= recipe.advanceAccuracy) {
             state.stage += 1
             state.stageStarts.append(state.step)
             state.stageWindow = []

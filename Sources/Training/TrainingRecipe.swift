@@ -34,6 +34,10 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     public var stages: [CurriculumStage] = []
     public var advanceAccuracy: Double = 0.9
     public var advanceWindow: Int = 200
+    /// Steps after which a stage ends even if its accuracy was not reached (nil: no limit).
+    /// Small graphs can be mostly solved by copying from the previous equation; a model stuck on
+    /// that shortcut only learns to match names once larger graphs stop rewarding it.
+    public var maxStageSteps: Int?
 
     public init() {}
 
@@ -79,6 +83,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         }
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
         try check(advanceWindow > 0, "--advance-window must be positive")
+        try check((maxStageSteps ?? 1) > 0, "--max-stage-steps must be positive")
         try check(factorWeights.count == 4 && factorWeights.allSatisfy { $0 >= 0 } && factorWeights.contains { $0 > 0 },
                   "factor weights must be four non-negative numbers, not all zero")
     }

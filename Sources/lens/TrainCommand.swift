@@ -36,6 +36,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--curriculum", value: "auto|none|STAGES", help: "size stages L:MIN-MAX,… advanced by competence (auto: 2:3-5,3:4-8,4:5-12,6:7-16,6:8-24,6:8-32)"),
             OptionSpec(name: "--advance-accuracy", value: "X", help: "computed-node accuracy that ends a stage (default 0.9)"),
             OptionSpec(name: "--advance-window", value: "N", help: "steps that accuracy is averaged over (default 200)"),
+            OptionSpec(name: "--max-stage-steps", value: "N", help: "steps after which a stage ends anyway (default: no limit; may be changed on --resume)"),
             OptionSpec(name: "--frontier", value: "P", help: "fraction of examples in random closed states (default 0.5)"),
             OptionSpec(name: "--computable-weight", value: "X", help: "loss weight of positions computable now (default 3)"),
             OptionSpec(name: "--error-correction", value: "P", help: "fraction of input values corrupted, to be repaired (default 0)"),
@@ -81,6 +82,7 @@ enum TrainCommand: LensCommand {
         }
         r.advanceAccuracy = try a.double("--advance-accuracy") ?? r.advanceAccuracy
         r.advanceWindow = try a.int("--advance-window", default: r.advanceWindow)
+        r.maxStageSteps = try a.int("--max-stage-steps") ?? r.maxStageSteps
         return r
     }
 
@@ -105,6 +107,11 @@ enum TrainCommand: LensCommand {
                 // Extending a finished run is allowed: the schedule is recomputed for the new length.
                 state.recipe.steps = stop
             }
+            // The curriculum's pacing may be changed on resume (recorded in the command history);
+            // everything else continues exactly as saved.
+            if let limit = try a.int("--max-stage-steps") { state.recipe.maxStageSteps = limit }
+            if let accuracy = try a.double("--advance-accuracy") { state.recipe.advanceAccuracy = accuracy }
+            try state.recipe.validate()
             print("resuming \(resumePath) at step \(state.step) of \(state.recipe.steps)")
         } else {
             try checkOutputPath(out, force: a.has("--force"))

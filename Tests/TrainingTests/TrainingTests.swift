@@ -173,4 +173,20 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
             #expect(state.step <= step)
         }
     }
+
+    @Test func aStageEndsAfterItsStepLimitEvenWithoutCompetence() throws {
+        var recipe = tinyRecipe(steps: 14)
+        recipe.stages = [CurriculumStage(leaves: 2, minNodes: 3, maxNodes: 4), CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 6),
+                         CurriculumStage(leaves: 3, minNodes: 5, maxNodes: 6)]
+        recipe.advanceAccuracy = 1.0
+        recipe.maxStageSteps = 5
+        let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 4)
+        let trainer = try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout))
+        var advances: [(Int, Int)] = []
+        trainer.onStage = { step, stage, _ in advances.append((step, stage)) }
+        try trainer.run()
+        #expect(advances.map(\.1) == [1, 2])
+        #expect(trainer.state.stageStarts.count == 2)
+        #expect(trainer.state.stageStarts[1] - trainer.state.stageStarts[0] == 5)
+    }
 }
