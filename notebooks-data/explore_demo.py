@@ -97,3 +97,37 @@ if os.path.exists(path):
     fourier = json.load(open(path))["analysis"].get("fourier", {})
     print("LatentLens: weighted top-frequency fraction", round(fourier.get("weighted_top_frequency_fraction", float("nan")), 3),
           "key frequencies", fourier.get("key_frequencies"))
+
+# %% [markdown]
+# ## Redraw one attention pattern (attention_examples: full patterns of every head)
+
+# %%
+f = open_dump("attention_examples")
+n = int(f["lengths"][0])
+pattern = f["activations/blocks.1.attn.hook_pattern"][0, -1]          # [H, L, L], sequence 0
+tokens = f["tokens"][0, -1, :n]                                       # [n, 4] factor ids
+def label(t):
+    syntax, var, _, value = (int(x) for x in t)
+    return {0: f"x_{var}" + (f":{value}" if value < 23 else ""), 1: "+", 2: str(value), 5: "=", 6: ";"}.get(syntax, "·")
+rhs = int(f["meta/rhs_pos"][0])
+head = int(pattern[:, rhs, :n].max(axis=1).argmax())                  # the sharpest layer-1 head at the rhs
+print(f"layer 1, head {head}: attention from the probe's right-hand side ({label(tokens[rhs])} at {rhs})")
+for k in np.argsort(-pattern[head, rhs, :n])[:5]:
+    print(f"  {pattern[head, rhs, k]:.3f} → {label(tokens[k])} at {k}")
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 8))
+    ax.imshow(pattern[head, :n, :n], cmap="viridis")
+    ax.set_xticks(range(n), [label(t) for t in tokens], rotation=90, fontsize=5)
+    ax.set_yticks(range(n), [label(t) for t in tokens], fontsize=5)
+    ax.set_xlabel("key"); ax.set_ylabel("query"); ax.set_title(f"layer 1, head {head}")
+    fig.savefig(os.path.join(DEMO, "attention.png"), dpi=150, bbox_inches="tight")
+    print("wrote", os.path.join(DEMO, "attention.png"))
+except ImportError:
+    # Without matplotlib: a coarse text rendering of the last 24 query rows and keys.
+    shades = " .:-=+*#%@"
+    lo = max(0, n - 24)
+    for q in range(lo, n):
+        print(f"{label(tokens[q]):>8} " + "".join(shades[min(9, int(pattern[head, q, k] * 9.99))] for k in range(lo, n)))
