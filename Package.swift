@@ -44,7 +44,7 @@ let package = Package(
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer", "HDF5", "Recording"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Transformer", "GraphTask", "Recording", "Probes"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Transformer", "GraphTask", "Recording", "Probes", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

@@ -3,6 +3,7 @@ import Testing
 import Probes
 import Recording
 @testable import Analysis
+import Training
 import Transformer
 
 /// Small probes shaped like the shipped ones, on literal contexts (fast on a tiny model).
@@ -52,7 +53,19 @@ func inUnit(_ x: Double) -> Bool { x.isFinite && x >= -1e-9 && x <= 1 + 1e-9 }
 @Suite struct DumpAnalysisTests {
     @Test func recorderToDumpsToAnalysesEndToEnd() throws {
         try withTemporaryDirectory { dir in
+            // A tiny model trained for a few hundred steps (issue 7 asks for a trained one, so
+            // the statistics see structured, not random, attention).
             let model = try Model.randomlyInitialised(config: TinyProbes.config(), seed: 11)
+            var recipe = TrainingRecipe()
+            (recipe.steps, recipe.batchSize, recipe.warmupSteps, recipe.learningRate) = (300, 16, 20, 3e-3)
+            (recipe.minNodes, recipe.maxNodes, recipe.curriculumStartNodes, recipe.leaves) = (4, 6, 4, 3)
+            (recipe.names, recipe.maxDepth) = (16, 3)
+            let trainer = try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout))
+            var losses: [Double] = []
+            trainer.reportEvery = 100
+            trainer.onReport = { _, window in losses.append(window.meanLoss) }
+            try trainer.run()
+            #expect((losses.last ?? 1) < (losses.first ?? 0))
             let modelPath = dir + "/tiny.h5"
             try Checkpoint.save(model, to: modelPath)
             let slotHooks = ["blocks.*.attn.hook_z", "blocks.*.attn.hook_pattern"]
