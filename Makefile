@@ -31,7 +31,9 @@ demo: build
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q torch numpy h5py
+	@# A CPU-only torch wheel is much smaller than PyPI's default (CUDA) build; use one if the machine has it.
+	if ls /opt/wheels/torch-*cpu*.whl >/dev/null 2>&1; then $(VENV)/bin/pip install -q /opt/wheels/torch-*cpu*.whl; else $(VENV)/bin/pip install -q torch; fi
+	$(VENV)/bin/pip install -q numpy h5py
 
 bench: build $(VENV)/bin/python
 	$(LENS) bench --python $(VENV)/bin/python $(BENCH_ARGS)

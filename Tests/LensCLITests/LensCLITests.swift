@@ -150,6 +150,24 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report/analysis.json"))) as? [String: Any]
         let analysis = json?["analysis"] as? [String: Any]
         #expect(analysis?["heads"] != nil && analysis?["retrieval"] != nil && analysis?["fourier"] != nil)
+        // Self-contained: the only URL is the SVG namespace.
+        let urls = html.components(separatedBy: "http").dropFirst().map { String($0.prefix(25)) }
+        #expect(urls.allSatisfy { $0.hasPrefix("://www.w3.org/2000/svg") }, "\(Set(urls))")
+        // Every figure section has its SVG.
+        for id in ["model", "heads", "retrieval", "fourier"] {
+            let start = try #require(html.range(of: "<section id=\"\(id)\">"))
+            let end = html.range(of: "</section>", range: start.upperBound..<html.endIndex)?.lowerBound ?? html.endIndex
+            #expect(html[start.upperBound..<end].contains("<svg"), "section \(id) has no figure")
+        }
+        // The page shows the JSON's numbers.
+        func percent(_ x: Any?) -> String { String(format: "%.1f %%", ((x as? NSNumber)?.doubleValue ?? .nan) * 100) }
+        let retrieval = analysis?["retrieval"] as? [String: Any], fourier = analysis?["fourier"] as? [String: Any]
+        #expect(html.contains(percent(retrieval?["operand_mass"])))
+        #expect(html.contains(percent(retrieval?["patch_follow_rate"])))
+        #expect(html.contains(percent(fourier?["variance_explained_by_key"])))
+        #expect(html.contains(percent(fourier?["a_plus_b_share"])))
+        let accuracy = (json?["accuracy"] as? [[String: Any]])?.first
+        #expect(html.contains(percent(accuracy?["node_accuracy"])))
 
         // The report folder exists now: refused without --force.
         let dumps = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs", "retrieval_distance", "value_grid"].map { "dumps/\($0).h5" }
