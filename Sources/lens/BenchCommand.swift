@@ -87,6 +87,33 @@ enum BenchCommand: LensCommand {
             rows.append(("forward \(batch) × \(length)", String(format: "%.0f tok/s, %.1f GFLOP/s (%.0f%% of sgemm), %.2f ms", tokens, gflops, 100 * gflops / ceiling, t.median * 1000)))
         }
 
+        // Hooks that nobody registered must cost nothing: the same forward with an empty Hooks
+        // object, and with one observer on a point that never fires (iteration 99 only).
+        do {
+            let (batch, length) = quick ? (8, 256) : (32, 256)
+            let ids = benchTokens(config, batch: batch, length: length)
+            let empty = Hooks(config: config)
+            let idle = Hooks(config: config)
+            try idle.observe("blocks.*.attn.hook_pattern", iterations: .only([99])) { _, _ in }
+            // Interleaved, so that drifting background load hits all three alike.
+            var samples: [[Double]] = [[], [], []]
+            for rep in 0..<(quick ? 5 : 9) {
+                for (i, hooks) in [nil, empty, idle].enumerated() {
+                    let t = try time(repetitions: 1, warmup: rep == 0 ? 1 : 0) {
+                        _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1, hooks: hooks)
+                    }
+                    samples[i].append(t.median)
+                }
+            }
+            let medians = samples.map { $0.sorted()[$0.count / 2] }
+            let plain = Timing(median: medians[0], min: 0, max: 0)
+            let withEmpty = Timing(median: medians[1], min: 0, max: 0), withIdle = Timing(median: medians[2], min: 0, max: 0)
+            figures["hooks_empty_ratio"] = withEmpty.median / plain.median
+            figures["hooks_idle_ratio"] = withIdle.median / plain.median
+            rows.append(("forward \(batch) × \(length), hooks registered but silent", String(format: "%.3f× (empty Hooks), %.3f× (an observer for iteration 99 only) of the plain forward pass",
+                                                                                      withEmpty.median / plain.median, withIdle.median / plain.median)))
+        }
+
         // One training step at 32 × 256: forward, backward, AdamW.
         let batch = 32, length = 256
         let inputs = benchTokens(config, batch: batch, length: length)
@@ -276,6 +303,9 @@ extension BenchCommand {
                           "train_step_b32_l256_tokens_per_s_compiled"))
         }
         lines.append(("HDF5 append MB/s (HDF5 wrapper | h5py)", "hdf5_append_mb_per_s", "hdf5_append_mb_per_s"))
+        for key in ["hooks_empty_ratio", "hooks_idle_ratio"] where latentLens[key] != nil {
+            lines.append(("forward with silent hooks ÷ without (\(key.dropFirst(6).dropLast(6)); 1 = free)", key, key))
+        }
         for key in ["record_overhead_uncompressed", "record_overhead_gzip"] where latentLens[key] != nil {
             lines.append(("recording ÷ plain forward (\(key.dropFirst(16)); lower is better)", key, key))
         }
