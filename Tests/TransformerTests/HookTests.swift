@@ -160,4 +160,13 @@ func smallConfig() -> ModelConfig {
         block.ids[4 * 2 + 1] = 99  // variable id beyond 12 names
         #expect(throws: ModelError.self) { try model.run(tokens: block.ids, batch: 1, length: block.length, iterations: 1) }
     }
+
+    @Test func sequencesLongerThanTheRuntimeSupportsAreRejected() throws {
+        let model = try Model.randomlyInitialised(config: smallConfig(), seed: 3)
+        let length = Model.maximumLength + 1
+        let ids = [Int32](repeating: 0, count: length * 4)
+        #expect { try model.run(tokens: ids, batch: 1, length: length, iterations: 1) } throws: { error in
+            "\(error)" == "sequences of \(length) tokens are longer than this runtime supports (\(Model.maximumLength))"
+        }
+    }
 }
