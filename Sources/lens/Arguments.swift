@@ -45,6 +45,8 @@ struct ParsedArguments {
     var flags: Set<String> = []
     var positionals: [String] = []
     let command: String
+    /// The arguments as given (after the subcommand), for provenance records.
+    var raw: [String] = []
 
     func has(_ flag: String) -> Bool { flags.contains(flag) }
 
@@ -100,6 +102,7 @@ struct ParsedArguments {
 /// are both accepted.
 func parseArguments(_ arguments: [String], spec: CommandSpec) throws -> ParsedArguments {
     var parsed = ParsedArguments(command: spec.name)
+    parsed.raw = arguments
     var i = 0
     let byName = Dictionary(uniqueKeysWithValues: spec.options.map { ($0.name, $0) })
     while i < arguments.count {

@@ -81,7 +81,8 @@ enum RunCommand: LensCommand {
                                query_columns: recorder.queryColumns, sequences: expansion.count, length: expansion.length, probe: probe.name,
                                probe_file: probePath, slots: expansion.slots, meta: expansion.metaKeys)
         let provenance = DumpProvenance(
-            command: CommandLine.arguments.map(shellQuoted).joined(separator: " "), modelPath: modelPath,
+            // The equivalent `lens run` command, also when another command (lens demo) ran it.
+            command: (["lens", "run"] + a.raw).map(shellQuoted).joined(separator: " "), modelPath: modelPath,
             modelSHA256: try SHA256.hex(ofFile: modelPath), probe: probe.name,
             probeText: (try? String(contentsOfFile: probePath, encoding: .utf8)) ?? "",
             configJSON: try jsonText(config))
