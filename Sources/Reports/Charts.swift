@@ -8,6 +8,11 @@ public struct Series: Sendable {
     }
 }
 
+/// The opening tag of a figure's SVG element.
+func svgOpening(width: Double, height: Double) -> String {
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\" width=\"\(coordinate(width))\" height=\"\(coordinate(height))\" viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\">"
+}
+
 /// Categorical palette for series (colour-blind-safe Okabe–Ito).
 let seriesColors = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
 
@@ -84,7 +89,7 @@ public struct BarChart: Sendable {
     /// The figure as an SVG element.
     public var svg: String {
         let frame = PlotFrame(width: width, height: height, values: series.flatMap(\.values), yRange: yRange)
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\" width=\"\(coordinate(width))\" height=\"\(coordinate(height))\" viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\">"
+        var s = svgOpening(width: width, height: height)
         s += frame.axes(xTitle: xTitle, yTitle: yTitle)
         let groupWidth = frame.plotWidth / Double(max(categories.count, 1))
         let barWidth = groupWidth * 0.8 / Double(max(series.count, 1))
@@ -127,7 +132,7 @@ public struct LineChart: Sendable {
     /// The figure as an SVG element.
     public var svg: String {
         let frame = PlotFrame(width: width, height: height, values: series.flatMap(\.values), yRange: yRange)
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\" width=\"\(coordinate(width))\" height=\"\(coordinate(height))\" viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\">"
+        var s = svgOpening(width: width, height: height)
         s += frame.axes(xTitle: xTitle, yTitle: yTitle)
         let xLow = x.min() ?? 0, xHigh = max(x.max() ?? 1, xLow + 1e-9)
         func px(_ v: Double) -> Double { frame.left + frame.plotWidth * (v - xLow) / (xHigh - xLow) }

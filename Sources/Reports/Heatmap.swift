@@ -34,7 +34,7 @@ public struct Heatmap: Sendable {
         let columnLabelHeight = Double((columnLabels.map(\.count).max() ?? 1) * 6 + 8)
         let barX = left + gridW + 16
         let width = barX + 70, height = top + gridH + columnLabelHeight + 22
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\" width=\"\(coordinate(width))\" height=\"\(coordinate(height))\" viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\">"
+        var s = svgOpening(width: width, height: height)
         for (r, row) in values.enumerated() {
             for (c, v) in row.enumerated() {
                 let tip = "\(label(rowLabels, r)) · \(label(columnLabels, c)): \(shortNumber(v))"

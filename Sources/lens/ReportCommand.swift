@@ -151,8 +151,5 @@ func writeAtomically(_ text: String, to path: String) throws {
 
 /// The command line as typed, shell-quoted.
 func commandLine() -> String {
-    CommandLine.arguments.map { word in
-        word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@+".contains($0) } && !word.isEmpty
-            ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }.joined(separator: " ")
+    CommandLine.arguments.map(RunCommand.shellQuoted).joined(separator: " ")
 }
