@@ -56,12 +56,23 @@ public struct TrainingData: Sendable {
         }
         let next = program.nextFilled(filled)
         var input = tokenized.state(filled: filled, solution: solution)
-        let target = tokenized.state(filled: next, solution: solution)
+        var target = tokenized.state(filled: next, solution: solution)
         var weights = [Float](repeating: 1, count: input.count)
         var computed = [Bool](repeating: false, count: input.count)
         for (e, layout) in tokenized.layout.enumerated() where next[e] && !filled[e] {
             weights[layout.targetPosition] = recipe.computableWeight
             computed[layout.targetPosition] = !program.equations[e].isLeaf
+        }
+        if recipe.operandLookup == true {
+            var definedBy: [Int: Int] = [:]
+            for (e, equation) in program.equations.enumerated() { definedBy[equation.target] = e }
+            for (e, layout) in tokenized.layout.enumerated() {
+                for (operand, position) in zip(program.equations[e].operands, layout.operandPositions) {
+                    guard let d = definedBy[operand], filled[d] else { continue }
+                    target[position].value = Int32(solution.values[d])
+                    weights[position] = recipe.computableWeight
+                }
+            }
         }
         if recipe.errorCorrection > 0 {
             for (e, layout) in tokenized.layout.enumerated() where filled[e] && rng.unitFloat() < recipe.errorCorrection {

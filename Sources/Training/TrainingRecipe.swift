@@ -38,6 +38,10 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     /// Small graphs can be mostly solved by copying from the previous equation; a model stuck on
     /// that shortcut only learns to match names once larger graphs stop rewarding it.
     public var maxStageSteps: Int?
+    /// Also supervise each operand occurrence with its operand's value wherever that value is in
+    /// the input (a one-hop lookup loss). It learns in minutes but grows the *mirrored* circuit
+    /// (TRAINING-NOTES), so it is for contrast models only, never the default model.
+    public var operandLookup: Bool?
 
     public init() {}
 

@@ -40,6 +40,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--frontier", value: "P", help: "fraction of examples in random closed states (default 0.5)"),
             OptionSpec(name: "--computable-weight", value: "X", help: "loss weight of positions computable now (default 3)"),
             OptionSpec(name: "--error-correction", value: "P", help: "fraction of input values corrupted, to be repaired (default 0)"),
+            OptionSpec(name: "--operand-lookup", value: nil, help: "also supervise operand occurrences with their values (grows the mirrored circuit; contrast models only)"),
             OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
             OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
@@ -83,6 +84,7 @@ enum TrainCommand: LensCommand {
         r.advanceAccuracy = try a.double("--advance-accuracy") ?? r.advanceAccuracy
         r.advanceWindow = try a.int("--advance-window", default: r.advanceWindow)
         r.maxStageSteps = try a.int("--max-stage-steps") ?? r.maxStageSteps
+        if a.has("--operand-lookup") { r.operandLookup = true }
         return r
     }
 

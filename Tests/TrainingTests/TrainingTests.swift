@@ -88,6 +88,30 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         }
     }
 
+    @Test func operandLookupSupervisesOperandsWhoseValuesAreKnown() throws {
+        var recipe = tinyRecipe(steps: 10)
+        recipe.operandLookup = true
+        recipe.frontierFraction = 0
+        let data = TrainingData(recipe: recipe)
+        var rng = TaskRNG(seed: 5)
+        var supervised = 0
+        for _ in 0..<50 {
+            let e = data.example(nodes: 6, rng: &rng)
+            // Every operand occurrence that carries a value in the target has it from a filled
+            // definition: that variable's value slot in the input holds the same value.
+            var known: [Int32: Int32] = [:]
+            for n in 1..<e.input.count where e.input[n].syntax == 0 && e.input[n - 1].syntax == 5 && e.input[n].value < 23 {
+                known[e.input[n].variable] = e.input[n].value
+            }
+            for n in 1..<e.input.count where e.input[n].syntax == 0 && e.input[n - 1].syntax != 5 && e.target[n].value < 23 {
+                #expect(known[e.input[n].variable] == e.target[n].value)
+                #expect(e.weights[n] == recipe.computableWeight)
+                supervised += 1
+            }
+        }
+        #expect(supervised > 20)
+    }
+
     @Test func errorCorrectionCorruptsInputsOnly() throws {
         var recipe = tinyRecipe(steps: 10)
         recipe.errorCorrection = 1
