@@ -176,10 +176,12 @@ public enum AnalysisReport {
         let shown = active.sorted { (f.topFrequency[$0], -f.neuronVariance[$0]) < (f.topFrequency[$1], -f.neuronVariance[$1]) }
         let sample = shown.count > 96 ? stride(from: 0, to: shown.count, by: max(1, shown.count / 96)).map { shown[$0] } : shown
         if !sample.isEmpty {
-            var map = Heatmap(values: sample.map { f.neuronSpectrum[$0] }, rowLabels: sample.map { "n\($0)" },
-                              columnLabels: (1...max(frequencies, 1)).map { "k=\($0)" }, rowTitle: "layer-1 MLP neuron (sorted by top frequency)",
-                              columnTitle: "frequency", colorTitle: "fraction of neuron variance", scale: .sequential(low: 0, high: 1))
-            map.cell = 9
+            let byFrequency = (0..<max(frequencies, 1)).map { k in sample.map { k < f.neuronSpectrum[$0].count ? f.neuronSpectrum[$0][k] : 0 } }
+            var map = Heatmap(values: byFrequency, rowLabels: (1...max(frequencies, 1)).map { "k=\($0)" },
+                              columnLabels: sample.map { "n\($0)" }, rowTitle: "frequency",
+                              columnTitle: "layer-1 MLP neuron (sorted by top frequency)", colorTitle: "fraction of variance",
+                              scale: .sequential(low: 0, high: 1))
+            map.cell = 8
             blocks.append(.figure(map.svg, caption: "Each active neuron's variance over the (a, b) grid split by frequency k (terms in a, in b and in both). The paper finds neurons sparse in this basis, each tuned to one of a few key frequencies."))
         }
         let bars = BarChart(categories: (1...max(frequencies, 1)).map(String.init),

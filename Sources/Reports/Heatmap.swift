@@ -46,10 +46,13 @@ public struct Heatmap: Sendable {
                 }
             }
         }
-        for r in 0..<rows {
+        let rowStride = max(1, Int((10 / cell).rounded(.up)))
+        for r in stride(from: 0, to: rows, by: rowStride) {
             s += "<text x=\"\(coordinate(left - 4))\" y=\"\(coordinate(top + (Double(r) + 0.7) * cell))\" font-size=\"10\" text-anchor=\"end\">\(escapeHTML(label(rowLabels, r)))</text>"
         }
-        for c in 0..<columns {
+        // Dense matrices label every k-th column and row so that the labels stay legible.
+        let columnStride = max(1, Int((10 / cell).rounded(.up)))
+        for c in stride(from: 0, to: columns, by: columnStride) {
             let x = left + (Double(c) + 0.6) * cell, y = top + gridH + 4
             s += "<text x=\"\(coordinate(x))\" y=\"\(coordinate(y))\" font-size=\"10\" text-anchor=\"end\" transform=\"rotate(-60 \(coordinate(x)) \(coordinate(y)))\">\(escapeHTML(label(columnLabels, c)))</text>"
         }
