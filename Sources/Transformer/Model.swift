@@ -112,8 +112,13 @@ final class ActivationCache: @unchecked Sendable {
         return acts
     }
 
+    /// Attention patterns above this many floats (256 MB) are not kept: one huge run should not
+    /// hold gigabytes for the rest of the process.
+    static let keptPatternLimit = 64 << 20
+
     /// Returns buffers for the next run.
     func give(_ acts: Activations) {
+        guard acts.patternCapacity <= ActivationCache.keptPatternLimit else { return }
         lock.lock()
         if kept == nil || (kept?.rowCapacity ?? 0) < acts.rowCapacity { kept = acts }
         lock.unlock()
