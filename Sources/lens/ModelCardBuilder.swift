@@ -21,7 +21,12 @@ enum ModelCardBuilder {
                              ("training_seconds", "training time"), ("curriculum_stage", "curriculum stage reached"),
                              ("training_command", "command")] {
             guard let value = attributes[key] else { continue }
-            if key == "training_seconds", let seconds = Double(value) {
+            if key == "training_command" {
+                // One line per invocation (a run resumed n times has n + 1 commands).
+                for (i, line) in value.split(separator: "\n").enumerated() {
+                    training.append((i == 0 ? "command" : "resumed with", String(line)))
+                }
+            } else if key == "training_seconds", let seconds = Double(value) {
                 training.append((label, formatDuration(seconds)))
             } else if let number = Double(value), number == number.rounded() {
                 training.append((label, String(Int(number))))
