@@ -268,18 +268,10 @@ extension BenchCommand {
     /// benchmarks/pytorch_reference.py from the working directory or above the executable.
     static func locateReferenceScript() throws -> String {
         let relative = "benchmarks/pytorch_reference.py"
-        var candidates = [FileManager.default.currentDirectoryPath]
-        // .build/<triple>/release/lens → the package root is three folders up (two through the .build/release link).
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            directory = directory.deletingLastPathComponent()
-            candidates.append(directory.path)
+        guard let path = repositoryFile(relative) else {
+            throw InputError("cannot find \(relative); run lens bench from the repository root")
         }
-        for root in candidates {
-            let path = (root as NSString).appendingPathComponent(relative)
-            if FileManager.default.fileExists(atPath: path) { return path }
-        }
-        throw InputError("cannot find \(relative); run lens bench from the repository root")
+        return path
     }
 
     /// One table: figure, LatentLens, PyTorch, ratio (LatentLens ÷ PyTorch, > 1 = LatentLens faster).

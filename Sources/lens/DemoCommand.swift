@@ -93,14 +93,6 @@ enum DemoCommand: LensCommand {
 
     /// models/default.h5 under the current folder, else under the repository `lens` was built in.
     static func defaultModelPath() -> String {
-        let local = "models/default.h5"
-        if FileManager.default.fileExists(atPath: local) { return local }
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            let candidate = url.appendingPathComponent(local).path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            url.deleteLastPathComponent()
-        }
-        return local
+        repositoryFile("models/default.h5") ?? "models/default.h5"
     }
 }

@@ -135,14 +135,9 @@ enum RunCommand: LensCommand {
 
     /// ./probes, then probes/ in the ancestors of the executable (…/REPO/.build/release/lens).
     static func probeDirectories() -> [String] {
-        var result = [FileManager.default.currentDirectoryPath + "/probes"]
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            let candidate = url.appendingPathComponent("probes").path
-            if FileManager.default.fileExists(atPath: candidate), !result.contains(candidate) { result.append(candidate) }
-            url = url.deletingLastPathComponent()
-        }
-        return result
+        let roots = repositoryRoots()
+        let shipped = roots.dropFirst().map { $0 + "/probes" }.filter { FileManager.default.fileExists(atPath: $0) }
+        return [roots[0] + "/probes"] + shipped.filter { $0 != roots[0] + "/probes" }
     }
 
     static func shellQuoted(_ word: String) -> String {

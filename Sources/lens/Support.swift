@@ -77,3 +77,23 @@ func jsonText<T: Encodable>(_ value: T) throws -> String {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
+
+/// Folders that may hold the repository's own files (probes/, models/, benchmarks/): the
+/// current folder, then the executable's folder and its ancestors (…/REPO/.build/<triple>/release/lens).
+func repositoryRoots() -> [String] {
+    var roots = [FileManager.default.currentDirectoryPath]
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<6 {
+        if !roots.contains(url.path) { roots.append(url.path) }
+        url.deleteLastPathComponent()
+    }
+    return roots
+}
+
+/// `relative` as given when it exists from the current folder, else the first existing copy
+/// under the executable's repository; nil when there is none.
+func repositoryFile(_ relative: String) -> String? {
+    if FileManager.default.fileExists(atPath: relative) { return relative }
+    return repositoryRoots().dropFirst().map { ($0 as NSString).appendingPathComponent(relative) }
+        .first { FileManager.default.fileExists(atPath: $0) }
+}
