@@ -59,15 +59,20 @@ nonisolated(unsafe) var stopRequested: Int32 = 0
 /// Installs handlers so that Ctrl-C or `kill` ends training with a checkpoint, not mid-write.
 public func installStopHandlers() {
     stopRequested = 0
-    // A parent may have started us with these signals blocked (test runners, some shells'
-    // background jobs); unblock them so Ctrl-C and kill reach the handler.
+    unblockStopSignals()
+    signal(SIGINT) { _ in stopRequested = 1 }
+    signal(SIGTERM) { _ in stopRequested = 1 }
+}
+
+/// Unblocks SIGINT and SIGTERM for this thread and the threads it starts: a parent may have
+/// started us with them blocked (test runners, some shells' background jobs), and then Ctrl-C
+/// and kill would never reach a handler.
+public func unblockStopSignals() {
     var set = sigset_t()
     sigemptyset(&set)
     sigaddset(&set, SIGINT)
     sigaddset(&set, SIGTERM)
     pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    signal(SIGINT) { _ in stopRequested = 1 }
-    signal(SIGTERM) { _ in stopRequested = 1 }
 }
 
 /// Whether SIGINT or SIGTERM arrived since the handlers were installed.

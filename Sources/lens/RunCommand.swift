@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Probes
 import Recording
+import Training
 import Transformer
 
 /// `lens run`: records a probe's activations into an activation file.
@@ -153,12 +154,7 @@ final class StopSignal {
     private var sources: [DispatchSourceSignal] = []
 
     init() {
-        // A parent may have started us with these signals blocked (test runners, some shells).
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        unblockStopSignals()
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
