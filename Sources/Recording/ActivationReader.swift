@@ -141,16 +141,23 @@ public final class ActivationReader {
 
     /// A hook's activations at run iteration `iteration` for sequences `range`: shape [n, …].
     public func activations(_ hook: String, iteration: Int, sequences range: Range<Int>? = nil) throws -> Tensor {
-        try require(hooks: [hook])
+        let (dataset, shape) = try hookDataset(hook, minimumRank: 2)
         let t = try iterationIndex(iteration)
         let r = try checkRange(range)
-        let dataset = try file.root.dataset(ActivationSchema.activationPath(hook))
-        let shape = dataset.shape
-        guard shape.count >= 2, shape[0] >= count else {
-            throw ActivationFileError.malformed(path: path, reason: "/activations/\(hook) has shape \(shape), fewer rows than /lengths (\(count))")
-        }
         let rest = Array(shape.dropFirst(2))
         let array = try dataset.readSlice(start: [r.lowerBound, t] + rest.map { _ in 0 }, count: [r.count, 1] + rest, as: Float.self)
         return Tensor(shape: [r.count] + rest, scalars: array.values)
+    }
+
+    /// A recorded hook's dataset and shape [N, T, …], checked to have at least `minimumRank`
+    /// axes and a row for every finished sequence.
+    func hookDataset(_ hook: String, minimumRank: Int) throws -> (H5Dataset, [Int]) {
+        try require(hooks: [hook])
+        let dataset = try file.root.dataset(ActivationSchema.activationPath(hook))
+        let shape = dataset.shape
+        guard shape.count >= minimumRank, shape[0] >= count else {
+            throw ActivationFileError.malformed(path: path, reason: "/activations/\(hook) has shape \(shape), fewer rows than /lengths (\(count))")
+        }
+        return (dataset, shape)
     }
 }

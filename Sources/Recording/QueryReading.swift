@@ -24,14 +24,9 @@ extension ActivationReader {
     /// [n, head, d_head]), attention (hook_pattern, hook_attn_scores) gives that query's rows
     /// [n, head, key].
     public func activations(_ hook: String, iteration: Int, at column: String, sequences range: Range<Int>? = nil) throws -> Tensor {
-        try require(hooks: [hook])
+        let (dataset, shape) = try hookDataset(hook, minimumRank: 3)
         let t = try iterationIndex(iteration)
         let r = try checkRange(range)
-        let dataset = try file.root.dataset(ActivationSchema.activationPath(hook))
-        let shape = dataset.shape
-        guard shape.count >= 3, shape[0] >= count else {
-            throw ActivationFileError.malformed(path: path, reason: "/activations/\(hook) has shape \(shape), fewer rows than /lengths (\(count))")
-        }
         let attention = try isAttention(hook)
         let row = Array(shape.dropFirst(2))               // [P or L, …] or [H, P or L, L]
         let axis = attention ? 1 : 0                      // the stored position axis within a row
