@@ -84,6 +84,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         for stage in stages {
             try check(stage.leaves >= 1 && stage.minNodes > stage.leaves && stage.maxNodes >= stage.minNodes && stage.maxNodes <= names,
                       "curriculum stage \"\(stage)\" needs 1 ≤ leaves < min-nodes ≤ max-nodes ≤ names")
+            try check((1...3).contains(stage.maxFanIn), "curriculum stage \"\(stage)\" needs a fan-in of 1, 2 or 3, found \(stage.maxFanIn)")
         }
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
         try check(advanceWindow > 0, "--advance-window must be positive")
@@ -99,27 +100,52 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     }
 }
 
-/// One stage of the size curriculum.
+/// One stage of the curriculum: leaves, graph sizes and the largest fan-in.
 public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvertible {
     public var leaves: Int
     public var minNodes: Int
     public var maxNodes: Int
+    /// Most operands per computed node (the task's full range is 1…3). A stage of copies
+    /// (fan-in 1) rewards fetching one operand by name on its own: with two or more operands,
+    /// one operand's value says nothing about the sum mod 23.
+    public var maxFanIn: Int
 
-    public init(leaves: Int, minNodes: Int, maxNodes: Int) {
+    public init(leaves: Int, minNodes: Int, maxNodes: Int, maxFanIn: Int = 3) {
         self.leaves = leaves
         self.minNodes = minNodes
         self.maxNodes = maxNodes
+        self.maxFanIn = maxFanIn
     }
 
-    public var description: String { "\(leaves) leaves, \(minNodes)–\(maxNodes) nodes" }
+    enum CodingKeys: String, CodingKey { case leaves, minNodes, maxNodes, maxFanIn }
 
-    /// Parses `L:MIN-MAX` (leaves, node range), e.g. `2:3-5`.
+    /// Decodes a stage; checkpoints written before fan-in stages existed mean fan-in up to 3.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        leaves = try c.decode(Int.self, forKey: .leaves)
+        minNodes = try c.decode(Int.self, forKey: .minNodes)
+        maxNodes = try c.decode(Int.self, forKey: .maxNodes)
+        maxFanIn = try c.decodeIfPresent(Int.self, forKey: .maxFanIn) ?? 3
+    }
+
+    public var description: String {
+        "\(leaves) leaves, \(minNodes)–\(maxNodes) nodes" + (maxFanIn == 3 ? "" : ", fan-in ≤ \(maxFanIn)")
+    }
+
+    /// Parses `L:MIN-MAX` or `L:MIN-MAX/F` (leaves, node range, largest fan-in), e.g. `2:3-5`, `4:5-8/1`.
     public static func parse(_ text: String) -> CurriculumStage? {
-        let parts = text.split(separator: ":")
+        let fanParts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard fanParts.count <= 2 else { return nil }
+        var fanIn = 3
+        if fanParts.count == 2 {
+            guard let f = Int(fanParts[1]) else { return nil }
+            fanIn = f
+        }
+        let parts = fanParts[0].split(separator: ":")
         guard parts.count == 2, let leaves = Int(parts[0]) else { return nil }
         let range = parts[1].split(separator: "-")
         guard range.count == 2, let low = Int(range[0]), let high = Int(range[1]) else { return nil }
-        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high)
+        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high, maxFanIn: fanIn)
     }
 }
 

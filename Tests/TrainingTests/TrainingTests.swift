@@ -213,4 +213,26 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         #expect(trainer.state.stageStarts.count == 2)
         #expect(trainer.state.stageStarts[1] - trainer.state.stageStarts[0] == 5)
     }
+    @Test func aCopyStageDrawsOnlySingleOperandEquations() throws {
+        let stage = try #require(CurriculumStage.parse("4:5-8/1"))
+        #expect(stage == CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, maxFanIn: 1))
+        #expect(CurriculumStage.parse("4:5-8")?.maxFanIn == 3)
+        #expect(CurriculumStage.parse("4:5-8/x") == nil)
+        var recipe = tinyRecipe(steps: 1)
+        recipe.stages = [stage, CurriculumStage(leaves: 4, minNodes: 6, maxNodes: 8)]
+        try recipe.validate()
+        let data = TrainingData(recipe: recipe)
+        var rng = TaskRNG(seed: 9)
+        var fanIns = Set<Int>()
+        for _ in 0..<50 {
+            let (program, _) = data.graph(nodes: 8, leaves: 4, maxFanIn: 1, rng: &rng)
+            for equation in program.equations where !equation.isLeaf { fanIns.insert(equation.operands.count) }
+        }
+        #expect(fanIns == [1])
+        // Old checkpoints stored stages without a fan-in: they mean the full range.
+        let old = try JSONDecoder().decode(CurriculumStage.self, from: Data(#"{"leaves":2,"minNodes":3,"maxNodes":5}"#.utf8))
+        #expect(old.maxFanIn == 3)
+        recipe.stages = [CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, maxFanIn: 4)]
+        #expect(throws: TrainingError.self) { try recipe.validate() }
+    }
 }
