@@ -21,9 +21,12 @@ public struct Evaluator: Sendable {
     public var extraIterations: Int = 0
     public var batchSize: Int = 16
     public var seed: UInt64 = 0xE7A1
+    /// Most operands per computed node (1 evaluates copy graphs only).
+    public var maxFanIn: Int = 3
 
-    public init(leaves: Int = 6, extraIterations: Int = 0, batchSize: Int = 16, seed: UInt64 = 0xE7A1) {
+    public init(leaves: Int = 6, extraIterations: Int = 0, batchSize: Int = 16, seed: UInt64 = 0xE7A1, maxFanIn: Int = 3) {
         self.leaves = leaves
+        self.maxFanIn = maxFanIn
         self.extraIterations = extraIterations
         self.batchSize = batchSize
         self.seed = seed
@@ -35,7 +38,7 @@ public struct Evaluator: Sendable {
                          progress: ((Int) -> Void)? = nil) throws -> SizeEvaluation {
         let c = model.config
         let vocabulary = c.vocabulary
-        let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: c.names, modulus: c.modulus)
+        let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: c.names, modulus: c.modulus, maxFanIn: maxFanIn)
         var rng = TaskRNG(seed: seed &+ UInt64(nodes) &* 0x9E37)
         var correctByDepth: [Int: Int] = [:], countByDepth: [Int: Int] = [:]
         var graphsCorrect = 0, done = 0, deepest = 0

@@ -17,6 +17,7 @@ enum EvalCommand: LensCommand {
             OptionSpec(name: "--samples", value: "N", help: "graphs per size (default 500)"),
             OptionSpec(name: "--extra-iterations", value: "K", help: "iterations beyond each graph's depth + 1 (default 0)"),
             OptionSpec(name: "--leaves", value: "N", help: "leaves per graph (default 6)"),
+            OptionSpec(name: "--max-fan-in", value: "F", help: "most operands per computed node, 1-3 (default 3; 1 = copy graphs)"),
             OptionSpec(name: "--seed", value: "S", help: "evaluation seed (default 59297)"),
             OptionSpec(name: "--batch", value: "B", help: "graphs per forward pass (default 16)"),
             OptionSpec(name: "--json", value: nil, help: "print JSON instead of a table"),
@@ -47,7 +48,9 @@ enum EvalCommand: LensCommand {
         guard extra >= 0 else { throw UsageError("lens eval: --extra-iterations must not be negative") }
         let evaluator = Evaluator(leaves: try a.positiveInt("--leaves", default: 6), extraIterations: extra,
                                   batchSize: try a.positiveInt("--batch", default: 16),
-                                  seed: UInt64(try a.int("--seed", default: 0xE7A1)))
+                                  seed: UInt64(try a.int("--seed", default: 0xE7A1)),
+                                  maxFanIn: try a.positiveInt("--max-fan-in", default: 3))
+        guard evaluator.maxFanIn <= 3 else { throw UsageError("lens eval: --max-fan-in must be 1, 2 or 3, found \(evaluator.maxFanIn)") }
         let json = a.has("--json")
         var results: [SizeEvaluation] = []
         for nodes in sizes {

@@ -152,7 +152,7 @@ enum TrainCommand: LensCommand {
             var parts: [String] = []
             let stages = state.recipe.effectiveStages
             let current = stages[min(trainer.state.stage, stages.count - 1)]
-            let evaluator = Evaluator(leaves: current.leaves, batchSize: 16)
+            let evaluator = Evaluator(leaves: current.leaves, batchSize: 16, maxFanIn: current.maxFanIn)
             for nodes in [current.maxNodes, min(current.maxNodes * 2, model.config.names)] {
                 let result = try evaluator.evaluate(model: model, nodes: nodes, samples: 64)
                 parts.append(String(format: "%d nodes: node %.3f graph %.3f", nodes, result.nodeAccuracy, result.graphAccuracy))

@@ -93,6 +93,18 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         }
     }
 
+    @Test func evalTakesAFanInOfOneToThree() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try runLens(["init", "--config", "tiny", "--out", "m.h5"], in: dir).status == 0)
+        let bad = try runLens(["eval", "--model", "m.h5", "--nodes", "8", "--samples", "2", "--max-fan-in", "4"], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.error.contains("--max-fan-in must be 1, 2 or 3"))
+        let copies = try runLens(["eval", "--model", "m.h5", "--nodes", "8", "--samples", "4", "--max-fan-in", "1", "--json"], in: dir)
+        #expect(copies.status == 0, "\(copies.error)")
+        #expect(copies.output.contains("\"node_accuracy\""))
+    }
+
     @Test func existingOutputsAreKeptUnlessForced() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
