@@ -23,6 +23,7 @@ public enum TrainingStateFile {
             "max_depth": Double(state.recipe.maxDepth),
             "seed": Double(state.recipe.seed),
             "curriculum_stage": Double(state.stage),
+            "dropout": Double(state.recipe.dropoutRate),
         ]
         try Checkpoint.save(model, to: path, attributes: attributes, numericAttributes: numeric) { root in
             guard includeOptimizer else { return }
