@@ -138,7 +138,8 @@ public final class Trainer {
             let batch = data.batch(step: state.step, stage: state.stage, rng: &rng)
             let report = backprop.lossAndGradient(inputs: batch.inputs, targets: batch.targets,
                                                   positionWeights: batch.weights, batch: batch.batch,
-                                                  length: batch.length, factorWeights: recipe.factorWeights)
+                                                  length: batch.length, factorWeights: recipe.factorWeights,
+                                                  dropout: dropout(at: state.step))
             guard report.loss.isFinite else {
                 throw TrainingError.nonFiniteLoss(step: state.step, lastCheckpoint: lastCheckpoint)
             }
@@ -177,6 +178,15 @@ public final class Trainer {
             if stopRequested != 0 { break }
         }
         return lastCheckpoint
+    }
+
+    /// The dropout of step `step`, nil when the recipe has none. Its masks are a function of the
+    /// run's seed and the step alone, so a resumed run draws the same masks without saving any
+    /// generator state (and the data generator's stream is untouched).
+    func dropout(at step: Int) -> Dropout? {
+        let rate = state.recipe.dropoutRate
+        guard rate > 0 else { return nil }
+        return Dropout(rate: rate, seed: Dropout.stepSeed(runSeed: state.recipe.seed, step: step))
     }
 
     /// Moves to the next curriculum stage once computed nodes are mastered in the current one.

@@ -42,8 +42,14 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     /// the input (a one-hop lookup loss). It learns in minutes but grows the *mirrored* circuit
     /// (TRAINING-NOTES), so it is for contrast models only, never the default model.
     public var operandLookup: Bool?
+    /// Inverted dropout on each block's attention and MLP outputs (the paper trained with 0.1).
+    /// Optional so that recipes saved before it existed still decode; nil means 0.
+    public var dropout: Float?
 
     public init() {}
+
+    /// The dropout probability actually used (0 when the recipe has none).
+    public var dropoutRate: Float { dropout ?? 0 }
 
     /// The stages actually used (a single stage when `stages` is empty).
     public var effectiveStages: [CurriculumStage] {
@@ -81,6 +87,9 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         try check((0...1).contains(frontierFraction), "--frontier must lie in 0...1, found \(frontierFraction)")
         try check((0...1).contains(errorCorrection), "--error-correction must lie in 0...1, found \(errorCorrection)")
         try check(computableWeight > 0, "--computable-weight must be positive")
+        // 1 would drop every unit and scale by 1/0.
+        try check(dropoutRate.isFinite && dropoutRate >= 0 && dropoutRate < 1,
+                  "--dropout must lie in [0, 1) (the probability of dropping a unit), found \(dropoutRate)")
         for stage in stages {
             try check(stage.leaves >= 1 && stage.minNodes > stage.leaves && stage.maxNodes >= stage.minNodes && stage.maxNodes <= names,
                       "curriculum stage \"\(stage)\" needs 1 ≤ leaves < min-nodes ≤ max-nodes ≤ names")

@@ -23,6 +23,8 @@ public enum TrainingStateFile {
             "max_depth": Double(state.recipe.maxDepth),
             "seed": Double(state.recipe.seed),
             "curriculum_stage": Double(state.stage),
+            // Through the Float's shortest text, so h5py shows 0.1 rather than 0.10000000149.
+            "dropout": Double(String(state.recipe.dropoutRate)) ?? Double(state.recipe.dropoutRate),
         ]
         try Checkpoint.save(model, to: path, attributes: attributes, numericAttributes: numeric) { root in
             guard includeOptimizer else { return }

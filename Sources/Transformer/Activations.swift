@@ -26,6 +26,11 @@ final class Activations {
     /// (allocated the first time such a hook is registered).
     var scores: FloatStorage?
     var result: FloatStorage?
+    /// Dropout masks of the last forward pass, one [rows, D] slice per layer and site (allocated
+    /// the first time a training pass uses dropout; `Model.run`'s buffers never need them).
+    var dropoutMasks: FloatStorage?
+    /// The dropout of the last forward pass (nil: none, and `dropoutMask` answers nil).
+    var dropout: Dropout?
 
     init(config: ModelConfig, batch: Int, length: Int) {
         self.config = config
@@ -59,6 +64,24 @@ final class Activations {
     /// Whether a block of this shape fits in the buffers.
     func fits(batch: Int, length: Int) -> Bool {
         batch <= batchCapacity && batch * length <= rowCapacity && batch * config.heads * length * length <= patternCapacity
+    }
+
+    /// Prepares the masks of `dropout` for the current block (nil or rate 0: no dropout).
+    func setDropout(_ dropout: Dropout?) {
+        guard let dropout, dropout.isActive else {
+            self.dropout = nil
+            return
+        }
+        self.dropout = dropout
+        let sites = config.layers * DropoutSite.allCases.count
+        if dropoutMasks == nil { dropoutMasks = FloatStorage(count: sites * rowCapacity * config.modelWidth) }
+    }
+
+    /// The mask applied at `site` of block `layer` in the last forward pass, nil without dropout.
+    /// Slices are `rowCapacity` rows apart so that every block shape that fits can use them.
+    func dropoutMask(layer: Int, site: DropoutSite) -> UnsafeMutablePointer<Float>? {
+        guard dropout != nil, let masks = dropoutMasks else { return nil }
+        return masks.pointer + (layer * DropoutSite.allCases.count + site.rawValue) * rowCapacity * config.modelWidth
     }
 
     /// Reuses the buffers for a block of another shape (which must fit).

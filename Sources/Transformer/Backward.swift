@@ -69,9 +69,10 @@ public final class Backpropagation {
     ///   - inputs, targets: flat [batch, length, 4] token ids.
     ///   - positionWeights: [batch · length] loss weight of each position (0 = unsupervised).
     ///   - factorWeights: loss weight of each factor; factors with weight 0 get no readout.
+    ///   - dropout: the step's dropout (nil or rate 0: none, exactly as without it).
     /// The loss of factor f is Σ_r w_r · CE_r / Σ_r w_r over the block.
     public func lossAndGradient(inputs: [Int32], targets: [Int32], positionWeights: [Float],
-                                batch: Int, length: Int, factorWeights: [Float]) -> LossReport {
+                                batch: Int, length: Int, factorWeights: [Float], dropout: Dropout? = nil) -> LossReport {
         let c = model.config
         if acts?.fits(batch: batch, length: length) != true {
             // Grow with headroom so that slightly longer batches later reuse the buffers.
@@ -88,7 +89,7 @@ public final class Backpropagation {
         copy(targets, to: s.targets.pointer)
         copy(positionWeights, to: s.weights.pointer)
         let readouts = factorWeights.map { $0 != 0 }
-        model.forward(acts, hooks: nil, readouts: readouts)
+        model.forward(acts, hooks: nil, readouts: readouts, dropout: dropout)
 
         var report = LossReport(factorLoss: [nil, nil, nil, nil], loss: 0, counted: [0, 0, 0, 0], correct: [0, 0, 0, 0])
         var totalWeight: Double = 0
@@ -142,8 +143,14 @@ public final class Backpropagation {
 
         for l in stride(from: c.layers - 1, through: 0, by: -1) {
             let p = layout.blocks[l], a = acts.blocks[l]
-            // MLP: resid[l+1] = residMid + proj(relu(fc(LN2(residMid))))
-            linearBackward(s.dFF.pointer, g + p.projWeight, g + p.projBias, s.dResid.pointer, a.mlpPost.pointer,
+            // MLP: resid[l+1] = residMid + dropout(proj(relu(fc(LN2(residMid))))). dNormed is
+            // free until fc's backward overwrites it, so it holds d(mlp_out before dropout).
+            var dMLPOut = UnsafePointer(s.dResid.pointer)
+            if let mask = acts.dropoutMask(layer: l, site: .mlpOutput) {
+                dropoutBackward(s.dNormed.pointer, s.dResid.pointer, mask: mask, count: N * D)
+                dMLPOut = UnsafePointer(s.dNormed.pointer)
+            }
+            linearBackward(s.dFF.pointer, g + p.projWeight, g + p.projBias, dMLPOut, a.mlpPost.pointer,
                            m.parameter(p.projWeight), rows: N, inWidth: F, outWidth: D)
             reluBackward(s.dFF.pointer, s.dFF.pointer, a.mlpPre.pointer, count: N * F)
             linearBackward(s.dNormed.pointer, g + p.fcWeight, g + p.fcBias, s.dFF.pointer, a.ln2.pointer,
@@ -151,8 +158,14 @@ public final class Backpropagation {
             s.dResidMid.pointer.update(from: s.dResid.pointer, count: N * D)
             layerNormBackward(s.dResidMid.pointer, g + p.ln2Weight, g + p.ln2Bias, s.dNormed.pointer, a.residMid.pointer,
                               m.parameter(p.ln2Weight), a.ln2Mean.pointer, a.ln2Rstd.pointer, rows: N, width: D)
-            // Attention: residMid = resid[l] + o_proj(attention(LN1(resid[l])))
-            linearBackward(s.dZ.pointer, g + p.oWeight, g + p.oBias, s.dResidMid.pointer, a.z.pointer,
+            // Attention: residMid = resid[l] + dropout(o_proj(attention(LN1(resid[l])))). LN2's
+            // backward has consumed dNormed, and q/k/v's overwrite it later.
+            var dAttnOut = UnsafePointer(s.dResidMid.pointer)
+            if let mask = acts.dropoutMask(layer: l, site: .attentionOutput) {
+                dropoutBackward(s.dNormed.pointer, s.dResidMid.pointer, mask: mask, count: N * D)
+                dAttnOut = UnsafePointer(s.dNormed.pointer)
+            }
+            linearBackward(s.dZ.pointer, g + p.oWeight, g + p.oBias, dAttnOut, a.z.pointer,
                            m.parameter(p.oWeight), rows: N, inWidth: D, outWidth: D)
             s.dRelK.zero(); s.dRelQ.zero()
             relativeAttentionBackward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer,

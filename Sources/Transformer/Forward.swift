@@ -5,13 +5,24 @@ extension Model {
     ///
     /// `readouts[f]` says whether factor f's logits are computed (training needs only the value
     /// factor). Hooks fire with `iteration` of `iterations`; with `hooks == nil` nothing extra runs.
+    /// `dropout` (training only) drops units of attn_out and mlp_out after their hooks fired,
+    /// before the residual adds, and keeps the masks in `acts` for the backward pass.
     func forward(_ acts: Activations, hooks: Hooks?, iteration: Int = 0, of iterations: Int = 1,
-                 readouts: [Bool] = [true, true, true, true]) {
+                 readouts: [Bool] = [true, true, true, true], dropout: Dropout? = nil) {
         let c = config, L = acts.length, B = acts.batch, N = acts.rows
         let D = c.modelWidth, F = c.mlpWidth, W = c.relativeWindow, H = c.heads, Dh = c.headWidth
         let eps = c.layerNormEpsilon
         let shape = AttentionShape(batch: B, length: L, heads: H, headWidth: Dh, window: W)
         let names = hookPoints
+        acts.setDropout(dropout)
+
+        // Drops units of a sublayer output in place; the backward of its Linear reads only the
+        // Linear's input, so the pre-dropout values need not be kept.
+        func drop(_ out: UnsafeMutablePointer<Float>, layer: Int, site: DropoutSite) {
+            guard let d = acts.dropout, let mask = acts.dropoutMask(layer: layer, site: site) else { return }
+            fillDropoutMask(mask, d, batch: B, length: L, width: D, layer: layer, site: site)
+            dropoutForward(out, out, mask: mask, count: N * D)
+        }
 
         // Fires the hook `name` on `buffer` when someone registered it.
         @inline(__always) func hook(_ name: String, _ buffer: UnsafeMutablePointer<Float>, _ dims: [Int]) {
@@ -71,6 +82,7 @@ extension Model {
                 linearForward(a.attnOut.pointer, a.z.pointer, parameter(p.oWeight), parameter(p.oBias), rows: N, inWidth: D, outWidth: D)
             }
             hook(n.attnOut, a.attnOut.pointer, residShape)
+            drop(a.attnOut.pointer, layer: l, site: .attentionOutput)
             addForward(a.residMid.pointer, x, a.attnOut.pointer, count: N * D)
             hook(n.residMid, a.residMid.pointer, residShape)
 
@@ -83,6 +95,7 @@ extension Model {
             hook(n.mlpPost, a.mlpPost.pointer, [B, L, F])
             linearForward(a.mlpOut.pointer, a.mlpPost.pointer, parameter(p.projWeight), parameter(p.projBias), rows: N, inWidth: F, outWidth: D)
             hook(n.mlpOut, a.mlpOut.pointer, residShape)
+            drop(a.mlpOut.pointer, layer: l, site: .mlpOutput)
             addForward(acts.resid[l + 1].pointer, a.residMid.pointer, a.mlpOut.pointer, count: N * D)
             hook(n.residPost, acts.resid[l + 1].pointer, residShape)
         }

@@ -46,6 +46,8 @@ enum ModelCardBuilder {
                 training.append(("graphs in training", "\(recipe.minNodes)–\(recipe.maxNodes) nodes, \(recipe.leaves) leaves, depth ≤ \(recipe.maxDepth)"))
             }
             training.append(("optimizer", String(format: "AdamW lr %g, weight decay %g, batch %d, warm-up %d", recipe.learningRate, recipe.weightDecay, recipe.batchSize, recipe.warmupSteps)))
+            training.append(("dropout", recipe.dropoutRate > 0
+                ? String(format: "%g on attention and MLP outputs", recipe.dropoutRate) : "none"))
         }
         var accuracy: [ModelCard.SizeAccuracy] = []
         if samples > 0 {

@@ -40,6 +40,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--frontier", value: "P", help: "fraction of examples in random closed states (default 0.5)"),
             OptionSpec(name: "--computable-weight", value: "X", help: "loss weight of positions computable now (default 3)"),
             OptionSpec(name: "--error-correction", value: "P", help: "fraction of input values corrupted, to be repaired (default 0)"),
+            OptionSpec(name: "--dropout", value: "P", help: "drop units of attention and MLP outputs with probability P in training (default 0; the paper: 0.1)"),
             OptionSpec(name: "--operand-lookup", value: nil, help: "also supervise operand occurrences with their values (grows the mirrored circuit; contrast models only)"),
             OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
             OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
@@ -66,6 +67,7 @@ enum TrainCommand: LensCommand {
         r.frontierFraction = Float(try a.double("--frontier") ?? Double(r.frontierFraction))
         r.computableWeight = Float(try a.double("--computable-weight") ?? Double(r.computableWeight))
         r.errorCorrection = Float(try a.double("--error-correction") ?? 0)
+        if let rate = try a.double("--dropout") { r.dropout = Float(rate) }
         if a.has("--all-factors") { r.factorWeights = [1, 1, 1, 1] }
         switch a.string("--curriculum", default: "none") {
         case "none": break

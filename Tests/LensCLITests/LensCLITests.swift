@@ -115,6 +115,28 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(try runLens(["init", "--config", "tiny", "--out", "m.h5", "--force"], in: dir).status == 0)
     }
 
+    @Test func badDropoutValuesAreUsageErrors() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (value, expected) in [("1", "--dropout must lie in [0, 1)"), ("-0.1", "--dropout must lie in [0, 1)"),
+                                  ("abc", "--dropout expects a number")] {
+            let result = try runLens(tinyTraining + ["--dropout", value], in: dir)
+            #expect(result.status == 2, "--dropout \(value): \(result.error)")
+            #expect(result.error.hasPrefix("error: ") && result.error.contains(expected), "\(result.error)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/t.h5"))
+        }
+    }
+
+    @Test func dropoutIsRecordedInTheCheckpoint() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let result = try runLens(tinyTraining + ["--dropout", "0.1", "--stop-after", "3"], in: dir)
+        #expect(result.status == 0, "\(result.error)")
+        let attributes = try Checkpoint.attributes(of: dir + "/t.h5")
+        #expect(attributes["dropout"].flatMap(Double.init).map { abs($0 - 0.1) < 1e-6 } == true, "\(attributes)")
+        #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.dropoutRate == 0.1)
+    }
+
     @Test func ctrlCDuringTrainingLeavesAResumableCheckpoint() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -65,6 +65,26 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         r = TrainingRecipe()
         r.maxNodes = 4
         #expect(throws: TrainingError.self) { try r.validate() }
+        for rate: Float in [1, -0.1, .nan, 1.5] {
+            r = TrainingRecipe()
+            r.dropout = rate
+            #expect(throws: TrainingError.self) { try r.validate() }
+        }
+        r = TrainingRecipe()
+        r.dropout = 0.1
+        #expect((try? r.validate()) != nil)
+    }
+
+    /// Recipes saved before dropout existed (no "dropout" key) decode as dropout 0.
+    @Test func recipesWithoutDropoutDecodeAsNoDropout() throws {
+        let old = TrainingRecipe()
+        let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(old)) as? [String: Any])
+        #expect(json["dropout"] == nil)
+        let decoded = try JSONDecoder().decode(TrainingRecipe.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(decoded.dropoutRate == 0)
+        var with = TrainingRecipe()
+        with.dropout = 0.1
+        #expect(try JSONDecoder().decode(TrainingRecipe.self, from: JSONEncoder().encode(with)).dropoutRate == 0.1)
     }
 }
 
@@ -148,7 +168,30 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
     }
 
     @Test func resumeContinuesBitForBit() throws {
-        let recipe = tinyRecipe(steps: 30)
+        try checkResumeContinuesBitForBit(recipe: tinyRecipe(steps: 30))
+    }
+
+    /// With dropout the masks of every step must also be the same after the resume.
+    @Test func resumeContinuesBitForBitWithDropout() throws {
+        var recipe = tinyRecipe(steps: 30)
+        recipe.dropout = 0.1
+        try checkResumeContinuesBitForBit(recipe: recipe)
+    }
+
+    @Test func dropoutChangesTrainingAndRateZeroDoesNot() throws {
+        func train(_ dropout: Float?) throws -> [Float] {
+            var recipe = tinyRecipe(steps: 5)
+            recipe.dropout = dropout
+            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
+            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
+            return model.parameters
+        }
+        let plain = try train(nil)
+        #expect(try train(0) == plain)
+        #expect(try train(0.1) != plain)
+    }
+
+    func checkResumeContinuesBitForBit(recipe: TrainingRecipe) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-resume-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

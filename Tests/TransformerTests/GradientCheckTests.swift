@@ -39,6 +39,16 @@ func randomTokens(_ config: ModelConfig, batch: Int, length: Int, seed: UInt64) 
     /// largest gradient and two random entries. The forward pass runs in Float32, so the
     /// tolerance is 1e-2 relative plus 2e-4 absolute (documented in the README).
     @Test func everyParameterTensorMatchesFiniteDifferences() throws {
+        try checkEveryParameterTensor(dropout: nil)
+    }
+
+    /// The same check with dropout: the masks are a function of the seed, so every loss of the
+    /// finite differences sees the same mask and the loss is a smooth function of θ.
+    @Test func everyParameterTensorMatchesFiniteDifferencesWithDropout() throws {
+        try checkEveryParameterTensor(dropout: Dropout(rate: 0.3, seed: 11))
+    }
+
+    func checkEveryParameterTensor(dropout: Dropout?) throws {
         let config = tinyConfig()
         let model = try randomModel(config, seed: 1)
         let batch = 2, length = 9
@@ -50,7 +60,7 @@ func randomTokens(_ config: ModelConfig, batch: Int, length: Int, seed: UInt64) 
         let bp = Backpropagation(model: model)
         func loss() -> Double {
             bp.lossAndGradient(inputs: inputs, targets: targets, positionWeights: weights, batch: batch,
-                               length: length, factorWeights: factorWeights).loss
+                               length: length, factorWeights: factorWeights, dropout: dropout).loss
         }
         _ = loss()
         let gradient = bp.gradient

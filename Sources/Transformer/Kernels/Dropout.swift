@@ -1,0 +1,98 @@
+// Inverted dropout on the two sublayer outputs of every block (GPT-2's resid_pdrop placement):
+// attn_out and mlp_out are multiplied by a mask of 0 (dropped, probability P) and 1/(1 − P)
+// (kept) before their residual add. Training only: `Model.run` never passes a `Dropout`.
+//
+// The masks come from a counter-based hash rather than a sequential generator: each mask
+// entry is a pure function of (step seed, sequence index in the whole batch, position, layer,
+// site, unit). So they do not depend on how many threads fill them, on how a batch is split
+// into shards, or on anything but the step — which makes `--resume` continue bit for bit with
+// no generator state beyond the run's seed and step, both already in the resume state.
+
+/// Dropout of one training step: the rate, and the seed all of the step's masks derive from.
+public struct Dropout: Sendable, Equatable {
+    /// Probability that a unit is dropped, in [0, 1).
+    public var rate: Float
+    /// Seed of this step's masks (see `stepSeed(runSeed:step:)`).
+    public var seed: UInt64
+    /// Index, in the whole batch, of this block's first sequence. A trainer that splits a batch
+    /// into shards passes each shard's offset, so every sequence gets the mask it would get in
+    /// the unsplit batch.
+    public var firstSequence: Int
+
+    /// Dropout with probability `rate` and masks drawn from `seed`.
+    public init(rate: Float, seed: UInt64, firstSequence: Int = 0) {
+        self.rate = rate
+        self.seed = seed
+        self.firstSequence = firstSequence
+    }
+
+    /// The seed of the masks of optimizer step `step` in a run seeded with `runSeed`.
+    ///
+    /// The run's seed also seeds initialisation and data; the constant keeps the mask stream
+    /// apart from those.
+    public static func stepSeed(runSeed: UInt64, step: Int) -> UInt64 {
+        splitMix64(splitMix64(runSeed ^ 0x6472_6F70_6F75_7421) &+ UInt64(truncatingIfNeeded: step))
+    }
+
+    /// The same dropout for the shard of a batch that starts at sequence `offset` of this block.
+    public func shard(from offset: Int) -> Dropout {
+        Dropout(rate: rate, seed: seed, firstSequence: firstSequence + offset)
+    }
+
+    /// Whether any unit can be dropped (rate 0 skips dropout entirely, so the pass is exactly
+    /// the one without dropout).
+    var isActive: Bool { rate > 0 }
+}
+
+/// Where in a block a dropout mask applies.
+enum DropoutSite: Int, CaseIterable {
+    /// attn_out = o_proj(z), before `resid_mid = resid_pre + attn_out`.
+    case attentionOutput = 0
+    /// mlp_out = proj(relu(fc(·))), before `resid_post = resid_mid + mlp_out`.
+    case mlpOutput = 1
+}
+
+/// The splitmix64 finaliser: a cheap bijective mix of 64 bits.
+@inline(__always)
+func splitMix64(_ x: UInt64) -> UInt64 {
+    var z = x &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}
+
+/// Fills the mask of one site of one layer for a [batch, length] block, `width` units a row:
+/// 0 where a unit is dropped, 1/(1 − rate) where it is kept.
+func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ dropout: Dropout, batch: Int, length: Int, width: Int,
+                 layer: Int, site: DropoutSite) {
+    // A unit is dropped when 32 hash bits fall below rate · 2³² (two units per 64-bit hash).
+    let threshold = UInt64(min(Double(dropout.rate), 1) * 4_294_967_296.0)
+    let kept = 1 / (1 - dropout.rate)
+    let siteIndex = UInt64(layer * DropoutSite.allCases.count + site.rawValue)
+    parallelRows(batch * length, minimumPerTask: 32) { rows in
+        for r in rows {
+            let sequence = UInt64(dropout.firstSequence + r / length), position = UInt64(r % length)
+            // Disjoint bit fields: sequences < 2²⁸, positions < 2²⁰, sites < 2¹⁶.
+            let key = splitMix64(dropout.seed ^ splitMix64(sequence << 36 | position << 16 | siteIndex))
+            let row = mask + r * width
+            var j = 0, counter: UInt64 = 0
+            while j < width {
+                let bits = splitMix64(key &+ counter &* 0x9E37_79B9_7F4A_7C15)
+                counter &+= 1
+                row[j] = bits & 0xFFFF_FFFF < threshold ? 0 : kept
+                if j + 1 < width { row[j + 1] = bits >> 32 < threshold ? 0 : kept }
+                j += 2
+            }
+        }
+    }
+}
+
+/// out = x ⊙ mask (out may alias x).
+func dropoutForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { out[i] = x[i] * mask[i] }
+}
+
+/// dx = dOut ⊙ mask: the mask is the diagonal of the Jacobian (dx may alias dOut).
+func dropoutBackward(_ dx: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { dx[i] = dOut[i] * mask[i] }
+}

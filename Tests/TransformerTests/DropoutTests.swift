@@ -1,0 +1,94 @@
+import Testing
+@testable import GraphTask
+@testable import Transformer
+
+/// The mask of one site for a [batch, length, width] block.
+func dropoutMaskValues(_ dropout: Dropout, batch: Int, length: Int, width: Int, layer: Int = 0,
+                       site: DropoutSite = .attentionOutput) -> [Float] {
+    var mask = [Float](repeating: -1, count: batch * length * width)
+    mask.withUnsafeMutableBufferPointer { buffer in
+        if let base = buffer.baseAddress {
+            fillDropoutMask(base, dropout, batch: batch, length: length, width: width, layer: layer, site: site)
+        }
+    }
+    return mask
+}
+
+@Suite struct DropoutTests {
+    @Test func theDroppedFractionIsTheRateAndKeptUnitsAreScaled() {
+        for rate: Float in [0.1, 0.5, 0.9] {
+            let mask = dropoutMaskValues(Dropout(rate: rate, seed: 3), batch: 8, length: 50, width: 255)
+            let dropped = Double(mask.filter { $0 == 0 }.count) / Double(mask.count)
+            // 102,000 units: the binomial standard deviation is below 0.0016.
+            #expect(abs(dropped - Double(rate)) < 0.01, "rate \(rate): dropped \(dropped)")
+            #expect(mask.allSatisfy { $0 == 0 || $0 == 1 / (1 - rate) })
+        }
+    }
+
+    @Test func masksRepeatForTheSameSeedAndDifferAcrossStepsLayersAndSites() {
+        let step3 = Dropout(rate: 0.2, seed: Dropout.stepSeed(runSeed: 1, step: 3))
+        let step4 = Dropout(rate: 0.2, seed: Dropout.stepSeed(runSeed: 1, step: 4))
+        let first = dropoutMaskValues(step3, batch: 4, length: 20, width: 32)
+        #expect(first == dropoutMaskValues(step3, batch: 4, length: 20, width: 32))
+        // Independent masks of rate p disagree on a fraction 2p(1 − p) = 0.32 of the units.
+        func disagreement(_ a: [Float], _ b: [Float]) -> Double {
+            Double(zip(a, b).filter { $0 != $1 }.count) / Double(a.count)
+        }
+        #expect(abs(disagreement(first, dropoutMaskValues(step4, batch: 4, length: 20, width: 32)) - 0.32) < 0.04)
+        #expect(abs(disagreement(first, dropoutMaskValues(step3, batch: 4, length: 20, width: 32, layer: 1)) - 0.32) < 0.04)
+        #expect(abs(disagreement(first, dropoutMaskValues(step3, batch: 4, length: 20, width: 32, site: .mlpOutput)) - 0.32) < 0.04)
+        let otherRun = Dropout(rate: 0.2, seed: Dropout.stepSeed(runSeed: 2, step: 3))
+        #expect(abs(disagreement(first, dropoutMaskValues(otherRun, batch: 4, length: 20, width: 32)) - 0.32) < 0.04)
+    }
+
+    /// Each sequence's mask depends on its index in the whole batch, not on the block it is
+    /// computed in, so a batch split into shards (one per core) gets the same masks.
+    @Test func aShardOfABatchGetsTheMasksOfItsSequences() {
+        let dropout = Dropout(rate: 0.25, seed: 99)
+        let whole = dropoutMaskValues(dropout, batch: 5, length: 7, width: 9, layer: 1, site: .mlpOutput)
+        let head = dropoutMaskValues(dropout.shard(from: 0), batch: 2, length: 7, width: 9, layer: 1, site: .mlpOutput)
+        let tail = dropoutMaskValues(dropout.shard(from: 2), batch: 3, length: 7, width: 9, layer: 1, site: .mlpOutput)
+        #expect(whole == head + tail)
+        // Rows differ from one another (a mask keyed by row in the block alone would repeat).
+        #expect(Array(whole[0..<63]) != Array(whole[63..<126]))
+    }
+
+    @Test func rateZeroGivesExactlyTheGradientWithoutDropout() throws {
+        let config = tinyConfig()
+        let model = try randomModel(config, seed: 21)
+        let batch = 3, length = 6
+        let inputs = randomTokens(config, batch: batch, length: length, seed: 22)
+        let targets = randomTokens(config, batch: batch, length: length, seed: 23)
+        let weights = [Float](repeating: 1, count: batch * length)
+        let bp = Backpropagation(model: model)
+        func pass(_ dropout: Dropout?) -> (Double, [Float]) {
+            let report = bp.lossAndGradient(inputs: inputs, targets: targets, positionWeights: weights, batch: batch,
+                                            length: length, factorWeights: [1, 1, 1, 1], dropout: dropout)
+            return (report.loss, bp.gradient)
+        }
+        let plain = pass(nil)
+        let zero = pass(Dropout(rate: 0, seed: 5))
+        #expect(zero.0 == plain.0)
+        #expect(zero.1 == plain.1)
+        // And dropout above 0 does change them; after it, a pass without dropout is plain again.
+        let dropped = pass(Dropout(rate: 0.5, seed: 5))
+        #expect(dropped.0 != plain.0)
+        #expect(dropped.1 != plain.1)
+        let again = pass(nil)
+        #expect(again.0 == plain.0 && again.1 == plain.1)
+    }
+
+    /// Evaluation and analyses run `Model.run`, which never drops anything: it gives the same
+    /// predictions before and after training passes with dropout.
+    @Test func runIsUnaffectedByDropoutInTraining() throws {
+        let config = tinyConfig()
+        let model = try randomModel(config, seed: 31)
+        let inputs = randomTokens(config, batch: 2, length: 8, seed: 32)
+        let before = try model.run(tokens: inputs, batch: 2, length: 8, iterations: 2)
+        let bp = Backpropagation(model: model)
+        _ = bp.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: [Float](repeating: 1, count: 16),
+                               batch: 2, length: 8, factorWeights: [0, 0, 0, 1], dropout: Dropout(rate: 0.5, seed: 1))
+        let after = try model.run(tokens: inputs, batch: 2, length: 8, iterations: 2)
+        #expect(before.predictions == after.predictions)
+    }
+}
