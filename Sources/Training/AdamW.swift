@@ -39,15 +39,20 @@ public struct AdamW: Sendable {
         let b1 = beta1, b2 = beta2, eps = epsilon, decay = weightDecay
         let correction1 = 1 - powf(b1, Float(step)), correction2 = 1 - powf(b2, Float(step))
         let count = firstMoment.count
-        firstMoment.withUnsafeMutableBufferPointer { m in
-            secondMoment.withUnsafeMutableBufferPointer { v in
+        firstMoment.withUnsafeMutableBufferPointer { mBuffer in
+            secondMoment.withUnsafeMutableBufferPointer { vBuffer in
                 decayMask.withUnsafeBufferPointer { mask in
-                    for i in 0..<count {
-                        let g = gradient[i] * gradientScale
-                        m[i] = b1 * m[i] + (1 - b1) * g
-                        v[i] = b2 * v[i] + (1 - b2) * g * g
-                        let mHat = m[i] / correction1, vHat = v[i] / correction2
-                        parameters[i] -= learningRate * (mHat / (vHat.squareRoot() + eps) + decay * mask[i] * parameters[i])
+                    let m = mBuffer, v = vBuffer
+                    // Element-wise, so splitting it over the cores changes no result; serial, it
+                    // took a twelfth of a data-parallel training step.
+                    parallelRows(count, minimumPerTask: 1 << 15) { range in
+                        for i in range {
+                            let g = gradient[i] * gradientScale
+                            m[i] = b1 * m[i] + (1 - b1) * g
+                            v[i] = b2 * v[i] + (1 - b2) * g * g
+                            let mHat = m[i] / correction1, vHat = v[i] / correction2
+                            parameters[i] -= learningRate * (mHat / (vHat.squareRoot() + eps) + decay * mask[i] * parameters[i])
+                        }
                     }
                 }
             }
@@ -56,9 +61,23 @@ public struct AdamW: Sendable {
 }
 
 /// Global L2 norm of a flat gradient.
+///
+/// Summed in fixed chunks over the cores, the chunks' sums then added in order: the same
+/// result whatever the number of cores.
 public func gradientNorm(_ gradient: UnsafePointer<Float>, count: Int) -> Float {
+    let chunk = 1 << 16, chunks = (count + chunk - 1) / chunk
+    var partial = [Double](repeating: 0, count: chunks)
+    partial.withUnsafeMutableBufferPointer { sums in
+        parallelRows(chunks, minimumPerTask: 4) { range in
+            for c in range {
+                var sum: Double = 0
+                for i in (c * chunk)..<min(count, (c + 1) * chunk) { sum += Double(gradient[i]) * Double(gradient[i]) }
+                sums[c] = sum
+            }
+        }
+    }
     var sum: Double = 0
-    for i in 0..<count { sum += Double(gradient[i]) * Double(gradient[i]) }
+    for s in partial { sum += s }
     return Float(sum.squareRoot())
 }
 
