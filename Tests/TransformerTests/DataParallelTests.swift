@@ -95,6 +95,49 @@ private struct Block {
         }
     }
 
+    /// Sequences of different lengths padded into one block: shards sort them by length and cut
+    /// the padding, and still give the single block's gradient and per-row accuracy.
+    @Test(arguments: [2, 3])
+    func paddingIsCutWithoutChangingTheResult(shards: Int) throws {
+        let config = tinyConfig()
+        let model = try randomModel(config, seed: 27)
+        let lengths = [12, 5, 9, 12, 3, 7, 8], length = 12
+        let random = Block(config, batch: lengths.count, length: length, seed: 28)
+        var weights = random.weights
+        for (b, real) in lengths.enumerated() {
+            weights[b * length + real - 1] = 3  // each sequence ends on a weighted position
+            for position in real..<length { weights[b * length + position] = 0 }
+        }
+        let single = Backpropagation(model: model)
+        let expected = single.lossAndGradient(inputs: random.inputs, targets: random.targets, positionWeights: weights,
+                                              batch: lengths.count, length: length, factorWeights: factorWeights)
+        let sharded = ShardedBackpropagation(model: model, shards: shards)
+        let report = sharded.lossAndGradient(inputs: random.inputs, targets: random.targets, positionWeights: weights,
+                                             batch: lengths.count, length: length, factorWeights: factorWeights)
+        #expect(sharded.shardLengths.max() == 12 && sharded.shardLengths.min() ?? 12 < 12)
+        let scale = single.gradient.map { abs($0) }.max() ?? 0
+        let worst = zip(single.gradient, sharded.gradient).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 1e-5 * scale, "\(worst) of \(scale)")
+        #expect(abs(report.loss - expected.loss) <= 1e-12 * abs(expected.loss))
+        #expect(report.counted == expected.counted && report.correct == expected.correct)
+        #expect(report.heavyCounted == expected.heavyCounted && report.heavyCorrect == expected.heavyCorrect)
+        for row in 0..<weights.count where weights[row] > 0 {
+            #expect(sharded.valueCorrect(at: row) == single.valueCorrect(at: row), "row \(row)")
+        }
+    }
+
+    /// Shard boundaries over ascending lengths minimise the largest shard's rows.
+    @Test func balancedSplitEvensOutRows() {
+        // 4 short + 2 long: [4 × 3 = 12 | 2 × 10 = 20] beats [3 × 3 | 3 × 10] and [5 × 10 | 10].
+        #expect(ShardedBackpropagation.balancedSplit([3, 3, 3, 3, 10, 10], into: 2) == [0, 4, 6])
+        #expect(ShardedBackpropagation.balancedSplit([5, 5, 5, 5], into: 2) == [0, 2, 4])
+        #expect(ShardedBackpropagation.balancedSplit([1, 2, 3], into: 3) == [0, 1, 2, 3])
+        #expect(ShardedBackpropagation.balancedSplit([4, 4, 4], into: 1) == [0, 3])
+        // Equal lengths split as evenly as they can: the largest shard has 3 of 7.
+        let bounds = ShardedBackpropagation.balancedSplit([6, 6, 6, 6, 6, 6, 6], into: 3)
+        #expect(zip(bounds.dropFirst(), bounds).map { $0 - $1 }.max() == 3)
+    }
+
     /// The per-thread core limit applies inside `limited(to:)` only, and nests.
     @Test func coreLimitIsScopedToTheThread() {
         let all = ComputeThreads.count
