@@ -83,7 +83,7 @@ public final class Trainer {
     public let model: Model
     public var state: TrainingState
     let data: TrainingData
-    let backprop: Backpropagation
+    let backprop: ShardedBackpropagation
     let schedule: LearningRateSchedule
 
     /// Called every `reportEvery` steps with the step and the window since the last call.
@@ -102,7 +102,7 @@ public final class Trainer {
         self.model = model
         self.state = state
         data = TrainingData(recipe: state.recipe)
-        backprop = Backpropagation(model: model)
+        backprop = ShardedBackpropagation(model: model)
         let r = state.recipe
         schedule = LearningRateSchedule(peak: r.learningRate, warmupSteps: r.warmupSteps, totalSteps: r.steps,
                                         floor: r.finalLearningRateFraction)

@@ -11,6 +11,9 @@ public struct LossReport: Sendable {
     /// value readout got right.
     public var heavyCounted = 0
     public var heavyCorrect = 0
+    /// Σ_r w_r · CE_r and Σ_r w_r per factor, from which shards' reports combine into the block's.
+    var factorWeightedLoss: [Double] = [0, 0, 0, 0]
+    var factorWeight: [Double] = [0, 0, 0, 0]
 }
 
 /// Computes the gradient of the supervised loss of a token block (llm.c style: the forward
@@ -73,6 +76,15 @@ public final class Backpropagation {
     /// The loss of factor f is Σ_r w_r · CE_r / Σ_r w_r over the block.
     public func lossAndGradient(inputs: [Int32], targets: [Int32], positionWeights: [Float],
                                 batch: Int, length: Int, factorWeights: [Float], dropout: Dropout? = nil) -> LossReport {
+        lossAndGradient(inputs: inputs, targets: targets, positionWeights: positionWeights, batch: batch,
+                        length: length, factorWeights: factorWeights, dropout: dropout, blockWeight: nil)
+    }
+
+    /// `lossAndGradient` on one shard of a larger block: the gradient is scaled by `blockWeight`,
+    /// Σ_r w_r over the whole block (nil: this shard is the block), so that the shards' gradients
+    /// add up to the block's. The report's means are the shard's own.
+    func lossAndGradient(inputs: [Int32], targets: [Int32], positionWeights: [Float],
+                         batch: Int, length: Int, factorWeights: [Float], dropout: Dropout?, blockWeight: Double?) -> LossReport {
         let c = model.config
         if acts?.fits(batch: batch, length: length) != true {
             // Grow with headroom so that slightly longer batches later reuse the buffers.
@@ -94,6 +106,7 @@ public final class Backpropagation {
         var report = LossReport(factorLoss: [nil, nil, nil, nil], loss: 0, counted: [0, 0, 0, 0], correct: [0, 0, 0, 0])
         var totalWeight: Double = 0
         for r in 0..<n { totalWeight += Double(s.weights.pointer[r]) }
+        if let blockWeight { totalWeight = blockWeight }
         let sizes = c.factorSizes
         for f in 0..<4 where readouts[f] {
             let scale = totalWeight > 0 ? factorWeights[f] / Float(totalWeight) : 0
@@ -106,6 +119,8 @@ public final class Backpropagation {
             report.loss += Double(factorWeights[f]) * mean
             report.counted[f] = totals.counted
             report.correct[f] = totals.correct
+            report.factorWeightedLoss[f] = totals.weightedLoss
+            report.factorWeight[f] = totals.weight
         }
         if readouts[3] {
             for r in 0..<n where s.weights.pointer[r] > 1 {

@@ -1,5 +1,10 @@
 import CBLAS
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Number of tasks worth splitting `rows` rows into on this machine.
 func parallelTaskCount(_ rows: Int, minimumPerTask: Int) -> Int {
@@ -7,7 +12,7 @@ func parallelTaskCount(_ rows: Int, minimumPerTask: Int) -> Int {
 }
 
 /// Runs `body` over contiguous row ranges, one task per core when there is enough work.
-func parallelRows(_ rows: Int, minimumPerTask: Int, _ body: (Range<Int>) -> Void) {
+public func parallelRows(_ rows: Int, minimumPerTask: Int, _ body: (Range<Int>) -> Void) {
     parallelRows(rows, tasks: parallelTaskCount(rows, minimumPerTask: minimumPerTask)) { _, range in body(range) }
 }
 
@@ -34,8 +39,33 @@ func parallelItems(_ count: Int, _ body: (Int) -> Void) {
 
 /// The number of cores the kernels use (all of them unless LATENTLENS_THREADS says otherwise).
 enum ComputeThreads {
-    static let count: Int = {
+    /// Cores of the whole process.
+    static let configured: Int = {
         if let text = getenvString("LATENTLENS_THREADS"), let n = Int(text), n >= 1 { return n }
         return max(1, sysconfCores())
+    }()
+
+    /// Cores the kernels called on this thread may use: `configured`, or a shard's share of them
+    /// inside `limited(to:_:)`.
+    static var count: Int {
+        let limit = Int(bitPattern: pthread_getspecific(limitKey))
+        return limit > 0 ? limit : configured
+    }
+
+    /// Runs `body` with the kernels on this thread restricted to `cores` cores, so that shards
+    /// running side by side do not each split their work over every core (the pool threads a
+    /// kernel fans out to run leaf work only, so the limit need not reach them).
+    static func limited<T>(to cores: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = pthread_getspecific(limitKey)
+        pthread_setspecific(limitKey, UnsafeRawPointer(bitPattern: max(1, cores)))
+        defer { pthread_setspecific(limitKey, previous) }
+        return try body()
+    }
+
+    /// The thread-specific slot holding the limit (0, i.e. no value, means none).
+    private static let limitKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
     }()
 }

@@ -14,8 +14,8 @@ enum BenchCommand: LensCommand {
         name: "bench", synopsis: "[--json] [--quick] [--python PY]",
         summary: """
         Measures forward throughput of the paper configuration (batch 1, 8, 32 × 64, 256, 1024
-        tokens), one training step (forward + backward + AdamW) at 32 × 256, HDF5 append
-        throughput, and cblas_sgemm's own GFLOP/s on a 1024³ product as the machine's ceiling.
+        tokens), one training step (forward + backward + AdamW) at 32 × 256 (data-parallel as in
+        lens train, and as one block), HDF5 append throughput, and cblas_sgemm's own GFLOP/s on a 1024³ product as the machine's ceiling.
         With --python, also runs benchmarks/pytorch_reference.py with that interpreter and prints
         both side by side with ratios.
         """,
@@ -114,20 +114,30 @@ enum BenchCommand: LensCommand {
                                                                                       withEmpty.median / plain.median, withIdle.median / plain.median)))
         }
 
-        // One training step at 32 × 256: forward, backward, AdamW.
+        // One training step at 32 × 256: forward, backward, AdamW. Data-parallel as in `lens
+        // train` (one shard of sequences per core), and for comparison as one block whose kernels
+        // each split their rows over the cores (the trainer's path before data parallelism).
         let batch = 32, length = 256
         let inputs = benchTokens(config, batch: batch, length: length)
         let weights = [Float](repeating: 1, count: batch * length)
-        let backprop = Backpropagation(model: model)
         var adam = AdamW(layout: model.layout)
+        let sharded = ShardedBackpropagation(model: model)
         let step = time(repetitions: quick ? 2 : 5) {
-            _ = backprop.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
-            adam.update(parameters: model.parameterPointer, gradient: backprop.gradientPointer, learningRate: 1e-4)
+            _ = sharded.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
+            adam.update(parameters: model.parameterPointer, gradient: sharded.gradientPointer, learningRate: 1e-4)
         }
         let trainTokens = Double(batch * length) / step.median
         figures["train_step_b32_l256_tokens_per_s"] = trainTokens
         figures["train_step_b32_l256_seconds"] = step.median
-        rows.append(("training step 32 × 256", String(format: "%.0f tok/s, %.0f ms", trainTokens, step.median * 1000)))
+        rows.append(("training step 32 × 256 (\(sharded.shards) shards)", String(format: "%.0f tok/s, %.0f ms", trainTokens, step.median * 1000)))
+        let backprop = Backpropagation(model: model)
+        let blockStep = time(repetitions: quick ? 2 : 5) {
+            _ = backprop.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
+            adam.update(parameters: model.parameterPointer, gradient: backprop.gradientPointer, learningRate: 1e-4)
+        }
+        let blockTokens = Double(batch * length) / blockStep.median
+        figures["train_step_b32_l256_one_block_tokens_per_s"] = blockTokens
+        rows.append(("training step 32 × 256 (one block)", String(format: "%.0f tok/s, %.0f ms", blockTokens, blockStep.median * 1000)))
 
         // HDF5: appending float32 rows of one sequence's MLP activations to an extendable dataset.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
@@ -290,6 +300,8 @@ extension BenchCommand {
         }
         lines.append(("forward 32 × 256 GFLOP/s (eager)", "forward_b32_l256_gflops", "forward_b32_l256_gflops"))
         lines.append(("training step 32 × 256 tok/s (eager)", "train_step_b32_l256_tokens_per_s", "train_step_b32_l256_tokens_per_s"))
+        lines.append(("training step 32 × 256 tok/s, one block (no data parallelism)", "train_step_b32_l256_one_block_tokens_per_s",
+                      "train_step_b32_l256_one_block_tokens_per_s"))
         if pytorch["train_step_b32_l256_tokens_per_s_compiled"] != nil {
             lines.append(("training step 32 × 256 tok/s (torch.compile)", "train_step_b32_l256_tokens_per_s",
                           "train_step_b32_l256_tokens_per_s_compiled"))

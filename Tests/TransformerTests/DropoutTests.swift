@@ -46,9 +46,16 @@ func dropoutMaskValues(_ dropout: Dropout, batch: Int, length: Int, width: Int, 
     @Test func aShardOfABatchGetsTheMasksOfItsSequences() {
         let dropout = Dropout(rate: 0.25, seed: 99)
         let whole = dropoutMaskValues(dropout, batch: 5, length: 7, width: 9, layer: 1, site: .mlpOutput)
-        let head = dropoutMaskValues(dropout.shard(from: 0), batch: 2, length: 7, width: 9, layer: 1, site: .mlpOutput)
-        let tail = dropoutMaskValues(dropout.shard(from: 2), batch: 3, length: 7, width: 9, layer: 1, site: .mlpOutput)
+        let head = dropoutMaskValues(dropout.shard(sequences: [0, 1]), batch: 2, length: 7, width: 9, layer: 1, site: .mlpOutput)
+        let tail = dropoutMaskValues(dropout.shard(sequences: [2, 3, 4]), batch: 3, length: 7, width: 9, layer: 1, site: .mlpOutput)
         #expect(whole == head + tail)
+        // The data-parallel step sorts sequences by length, so a shard's members need not be
+        // contiguous; a shard of a shard maps through both.
+        let rows = 7 * 9
+        let picked = dropoutMaskValues(dropout.shard(sequences: [4, 1]), batch: 2, length: 7, width: 9, layer: 1, site: .mlpOutput)
+        #expect(picked == Array(whole[(4 * rows)..<(5 * rows)] + whole[(1 * rows)..<(2 * rows)]))
+        let nested = dropoutMaskValues(dropout.shard(sequences: [3, 4]).shard(sequences: [1]), batch: 1, length: 7, width: 9, layer: 1, site: .mlpOutput)
+        #expect(nested == Array(whole[(4 * rows)..<(5 * rows)]))
         // Rows differ from one another (a mask keyed by row in the block alone would repeat).
         #expect(Array(whole[0..<63]) != Array(whole[63..<126]))
     }

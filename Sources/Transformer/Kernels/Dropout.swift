@@ -14,16 +14,17 @@ public struct Dropout: Sendable, Equatable {
     public var rate: Float
     /// Seed of this step's masks (see `stepSeed(runSeed:step:)`).
     public var seed: UInt64
-    /// Index, in the whole batch, of this block's first sequence. A trainer that splits a batch
-    /// into shards passes each shard's offset, so every sequence gets the mask it would get in
-    /// the unsplit batch.
-    public var firstSequence: Int
+    /// For each sequence of this block, its index in the whole batch (nil: the block is the
+    /// batch). A trainer that splits a batch into shards — the data-parallel step sorts the
+    /// sequences by length first — passes each shard's members, so every sequence gets the mask
+    /// it would get in the unsplit batch.
+    public var sequences: [Int]?
 
     /// Dropout with probability `rate` and masks drawn from `seed`.
-    public init(rate: Float, seed: UInt64, firstSequence: Int = 0) {
+    public init(rate: Float, seed: UInt64, sequences: [Int]? = nil) {
         self.rate = rate
         self.seed = seed
-        self.firstSequence = firstSequence
+        self.sequences = sequences
     }
 
     /// The seed of the masks of optimizer step `step` in a run seeded with `runSeed`.
@@ -34,10 +35,14 @@ public struct Dropout: Sendable, Equatable {
         splitMix64(splitMix64(runSeed ^ 0x6472_6F70_6F75_7421) &+ UInt64(truncatingIfNeeded: step))
     }
 
-    /// The same dropout for the shard of a batch that starts at sequence `offset` of this block.
-    public func shard(from offset: Int) -> Dropout {
-        Dropout(rate: rate, seed: seed, firstSequence: firstSequence + offset)
+    /// The same dropout for a shard made of sequences `members` (indices into this block).
+    public func shard(sequences members: [Int]) -> Dropout {
+        Dropout(rate: rate, seed: seed, sequences: members.map { batchIndex(of: $0) })
     }
+
+    /// The index in the whole batch of this block's sequence `local`.
+    @inline(__always)
+    func batchIndex(of local: Int) -> Int { sequences?[local] ?? local }
 
     /// Whether any unit can be dropped (rate 0 skips dropout entirely, so the pass is exactly
     /// the one without dropout).
@@ -71,7 +76,7 @@ func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ dropout: Dropout, ba
     let siteIndex = UInt64(layer * DropoutSite.allCases.count + site.rawValue)
     parallelRows(batch * length, minimumPerTask: 32) { rows in
         for r in rows {
-            let sequence = UInt64(dropout.firstSequence + r / length), position = UInt64(r % length)
+            let sequence = UInt64(dropout.batchIndex(of: r / length)), position = UInt64(r % length)
             // Disjoint bit fields: sequences < 2²⁸, positions < 2²⁰, sites < 2¹⁶.
             let key = splitMix64(dropout.seed ^ splitMix64(sequence << 36 | position << 16 | siteIndex))
             let row = mask + r * width
