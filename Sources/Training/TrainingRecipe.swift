@@ -93,6 +93,8 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         for stage in stages {
             try check(stage.leaves >= 1 && stage.minNodes > stage.leaves && stage.maxNodes >= stage.minNodes && stage.maxNodes <= names,
                       "curriculum stage \"\(stage)\" needs 1 ≤ leaves < min-nodes ≤ max-nodes ≤ names")
+            try check((stage.names ?? names) <= names && stage.maxNodes <= (stage.names ?? names),
+                      "curriculum stage \"\(stage)\" needs max-nodes ≤ its names ≤ the model's \(names) names")
             try check((1...3).contains(stage.maxFanIn), "curriculum stage \"\(stage)\" needs a fan-in of 1, 2 or 3, found \(stage.maxFanIn)")
         }
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
@@ -118,15 +120,19 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
     /// (fan-in 1) rewards fetching one operand by name on its own: with two or more operands,
     /// one operand's value says nothing about the sum mod 23.
     public var maxFanIn: Int
+    /// Names drawn from only the first `names` of the vocabulary (nil: all of them). Matching a
+    /// name against its definition is learnt per name; a few names see many more examples each.
+    public var names: Int?
 
-    public init(leaves: Int, minNodes: Int, maxNodes: Int, maxFanIn: Int = 3) {
+    public init(leaves: Int, minNodes: Int, maxNodes: Int, maxFanIn: Int = 3, names: Int? = nil) {
         self.leaves = leaves
         self.minNodes = minNodes
         self.maxNodes = maxNodes
         self.maxFanIn = maxFanIn
+        self.names = names
     }
 
-    enum CodingKeys: String, CodingKey { case leaves, minNodes, maxNodes, maxFanIn }
+    enum CodingKeys: String, CodingKey { case leaves, minNodes, maxNodes, maxFanIn, names }
 
     /// Decodes a stage; checkpoints written before fan-in stages existed mean fan-in up to 3.
     public init(from decoder: Decoder) throws {
@@ -135,15 +141,25 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
         minNodes = try c.decode(Int.self, forKey: .minNodes)
         maxNodes = try c.decode(Int.self, forKey: .maxNodes)
         maxFanIn = try c.decodeIfPresent(Int.self, forKey: .maxFanIn) ?? 3
+        names = try c.decodeIfPresent(Int.self, forKey: .names)
     }
 
     public var description: String {
         "\(leaves) leaves, \(minNodes)–\(maxNodes) nodes" + (maxFanIn == 3 ? "" : ", fan-in ≤ \(maxFanIn)")
+            + (names.map { ", \($0) names" } ?? "")
     }
 
-    /// Parses `L:MIN-MAX` or `L:MIN-MAX/F` (leaves, node range, largest fan-in), e.g. `2:3-5`, `4:5-8/1`.
+    /// Parses `L:MIN-MAX[/F][@N]` (leaves, node range, largest fan-in, names), e.g. `2:3-5`,
+    /// `4:5-8/1`, `2:3-4/1@8`.
     public static func parse(_ text: String) -> CurriculumStage? {
-        let fanParts = text.split(separator: "/", omittingEmptySubsequences: false)
+        let nameParts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard nameParts.count <= 2 else { return nil }
+        var names: Int?
+        if nameParts.count == 2 {
+            guard let n = Int(nameParts[1]) else { return nil }
+            names = n
+        }
+        let fanParts = nameParts[0].split(separator: "/", omittingEmptySubsequences: false)
         guard fanParts.count <= 2 else { return nil }
         var fanIn = 3
         if fanParts.count == 2 {
@@ -154,7 +170,7 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
         guard parts.count == 2, let leaves = Int(parts[0]) else { return nil }
         let range = parts[1].split(separator: "-")
         guard range.count == 2, let low = Int(range[0]), let high = Int(range[1]) else { return nil }
-        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high, maxFanIn: fanIn)
+        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high, maxFanIn: fanIn, names: names)
     }
 }
 

@@ -261,6 +261,9 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         #expect(stage == CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, maxFanIn: 1))
         #expect(CurriculumStage.parse("4:5-8")?.maxFanIn == 3)
         #expect(CurriculumStage.parse("4:5-8/x") == nil)
+        #expect(CurriculumStage.parse("2:3-4/1@8") == CurriculumStage(leaves: 2, minNodes: 3, maxNodes: 4, maxFanIn: 1, names: 8))
+        #expect(CurriculumStage.parse("2:3-4@8")?.names == 8)
+        #expect(CurriculumStage.parse("2:3-4/1@") == nil)
         var recipe = tinyRecipe(steps: 1)
         recipe.stages = [stage, CurriculumStage(leaves: 4, minNodes: 6, maxNodes: 8)]
         try recipe.validate()
@@ -272,6 +275,14 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
             for equation in program.equations where !equation.isLeaf { fanIns.insert(equation.operands.count) }
         }
         #expect(fanIns == [1])
+        var used = Set<Int>()
+        for _ in 0..<50 {
+            let (program, _) = data.graph(nodes: 6, leaves: 2, maxFanIn: 3, names: 8, rng: &rng)
+            for equation in program.equations { used.insert(equation.target) }
+        }
+        #expect(used == Set(0..<8))
+        recipe.stages = [CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 9, names: 8)]
+        #expect(throws: TrainingError.self) { try recipe.validate() }
         // Old checkpoints stored stages without a fan-in: they mean the full range.
         let old = try JSONDecoder().decode(CurriculumStage.self, from: Data(#"{"leaves":2,"minNodes":3,"maxNodes":5}"#.utf8))
         #expect(old.maxFanIn == 3)
