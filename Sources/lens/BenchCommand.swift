@@ -121,20 +121,25 @@ enum BenchCommand: LensCommand {
         let inputs = benchTokens(config, batch: batch, length: length)
         let weights = [Float](repeating: 1, count: batch * length)
         var adam = AdamW(layout: model.layout)
-        let sharded = ShardedBackpropagation(model: model)
-        let step = time(repetitions: quick ? 2 : 5) {
-            _ = sharded.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
-            adam.update(parameters: model.parameterPointer, gradient: sharded.gradientPointer, learningRate: 1e-4)
+        /// Median time of `lossAndGradient` plus the AdamW update whose gradient is at `gradient`.
+        func timeStep(_ lossAndGradient: () -> Void, gradient: UnsafeMutablePointer<Float>) -> Timing {
+            time(repetitions: quick ? 2 : 5) {
+                lossAndGradient()
+                adam.update(parameters: model.parameterPointer, gradient: gradient, learningRate: 1e-4)
+            }
         }
+        let sharded = ShardedBackpropagation(model: model)
+        let step = timeStep({
+            _ = sharded.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
+        }, gradient: sharded.gradientPointer)
         let trainTokens = Double(batch * length) / step.median
         figures["train_step_b32_l256_tokens_per_s"] = trainTokens
         figures["train_step_b32_l256_seconds"] = step.median
         rows.append(("training step 32 × 256 (\(sharded.shards) shards)", String(format: "%.0f tok/s, %.0f ms", trainTokens, step.median * 1000)))
         let backprop = Backpropagation(model: model)
-        let blockStep = time(repetitions: quick ? 2 : 5) {
+        let blockStep = timeStep({
             _ = backprop.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
-            adam.update(parameters: model.parameterPointer, gradient: backprop.gradientPointer, learningRate: 1e-4)
-        }
+        }, gradient: backprop.gradientPointer)
         let blockTokens = Double(batch * length) / blockStep.median
         figures["train_step_b32_l256_one_block_tokens_per_s"] = blockTokens
         rows.append(("training step 32 × 256 (one block)", String(format: "%.0f tok/s, %.0f ms", blockTokens, blockStep.median * 1000)))

@@ -18,6 +18,17 @@ private struct Block {
             return u < 0.2 ? 0 : (u < 0.6 ? 1 : 3)
         }
     }
+
+    /// The weights with sequence b cut to `lengths[b]` positions (weight 0 after), each
+    /// ending on a weighted position.
+    func weights(paddedTo lengths: [Int]) -> [Float] {
+        var padded = weights
+        for (b, real) in lengths.enumerated() {
+            padded[b * length + real - 1] = 3
+            for position in real..<length { padded[b * length + position] = 0 }
+        }
+        return padded
+    }
 }
 
 @Suite struct DataParallelTests {
@@ -103,11 +114,7 @@ private struct Block {
         let model = try randomModel(config, seed: 27)
         let lengths = [12, 5, 9, 12, 3, 7, 8], length = 12
         let random = Block(config, batch: lengths.count, length: length, seed: 28)
-        var weights = random.weights
-        for (b, real) in lengths.enumerated() {
-            weights[b * length + real - 1] = 3  // each sequence ends on a weighted position
-            for position in real..<length { weights[b * length + position] = 0 }
-        }
+        let weights = random.weights(paddedTo: lengths)
         let single = Backpropagation(model: model)
         let expected = single.lossAndGradient(inputs: random.inputs, targets: random.targets, positionWeights: weights,
                                               batch: lengths.count, length: length, factorWeights: factorWeights)
@@ -126,7 +133,6 @@ private struct Block {
         }
     }
 
-    /// Shard boundaries over ascending lengths minimise the largest shard's rows.
     /// With dropout, sorted (non-contiguous) shards give every sequence the mask it has in the
     /// single block, so the sharded gradient still equals the single block's.
     @Test func shardsKeepEachSequencesDropoutMask() throws {
@@ -134,11 +140,7 @@ private struct Block {
         let model = try randomModel(config, seed: 31)
         let lengths = [12, 5, 9, 12, 3, 7, 8], length = 12
         let random = Block(config, batch: lengths.count, length: length, seed: 32)
-        var weights = random.weights
-        for (b, real) in lengths.enumerated() {
-            weights[b * length + real - 1] = 3
-            for position in real..<length { weights[b * length + position] = 0 }
-        }
+        let weights = random.weights(paddedTo: lengths)
         let dropout = Dropout(rate: 0.3, seed: 77)
         let single = Backpropagation(model: model)
         let expected = single.lossAndGradient(inputs: random.inputs, targets: random.targets, positionWeights: weights,
@@ -158,6 +160,7 @@ private struct Block {
         #expect(zip(singleGradient, withoutDropout.gradient).map { abs($0 - $1) }.max() ?? 0 > 1e-3 * scale)
     }
 
+    /// Shard boundaries over ascending lengths minimise the largest shard's rows.
     @Test func balancedSplitEvensOutRows() {
         // 4 short + 2 long: [4 × 3 = 12 | 2 × 10 = 20] beats [3 × 3 | 3 × 10] and [5 × 10 | 10].
         #expect(ShardedBackpropagation.balancedSplit([3, 3, 3, 3, 10, 10], into: 2) == [0, 4, 6])
