@@ -1,3 +1,5 @@
+import Transformer
+
 /// Everything that defines a training run; stored as JSON in every checkpoint it writes.
 public struct TrainingRecipe: Codable, Sendable, Equatable {
     public var seed: UInt64 = 1
@@ -47,6 +49,9 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     public var dropout: Float?
 
     public init() {}
+
+    /// How the weights were first drawn (nil: GPT-2 style N(0, 0.02), the default).
+    public var initialisation: Model.InitialisationScheme?
 
     /// The dropout probability actually used (0 when the recipe has none).
     public var dropoutRate: Float { dropout ?? 0 }

@@ -24,21 +24,52 @@ public final class Model: @unchecked Sendable {
         BLASThreads.configure()
     }
 
-    /// A model initialised like GPT-2: weights N(0, 0.02), biases 0, LayerNorm weights 1.
-    public static func randomlyInitialised(config: ModelConfig, seed: UInt64) throws -> Model {
+    /// How `randomlyInitialised` draws the parameters.
+    public enum InitialisationScheme: String, Codable, Sendable, CaseIterable {
+        /// GPT-2 style: weights N(0, 0.02), biases 0, LayerNorm 1 and 0.
+        case normal
+        /// PyTorch's module defaults, as a model built with torch.nn gets them.
+        case pytorch
+    }
+
+    /// A freshly initialised model (GPT-2 style unless `scheme` says otherwise).
+    public static func randomlyInitialised(config: ModelConfig, seed: UInt64,
+                                           scheme: InitialisationScheme = .normal) throws -> Model {
         let model = try Model(config: config)
         var rng = TaskRNG(seed: seed)
         for slot in model.layout.slots {
             let p = model.weights.pointer + slot.offset
-            if slot.name.hasSuffix(".bias") {
-                p.update(repeating: 0, count: slot.count)
-            } else if slot.name.contains("ln") && slot.shape.count == 1 {
-                p.update(repeating: 1, count: slot.count)
-            } else {
-                for i in 0..<slot.count { p[i] = 0.02 * gaussian(&rng) }
+            let isLayerNorm = slot.name.contains("ln") && slot.shape.count == 1
+            switch scheme {
+            case .normal:
+                if slot.name.hasSuffix(".bias") {
+                    p.update(repeating: 0, count: slot.count)
+                } else if isLayerNorm {
+                    p.update(repeating: 1, count: slot.count)
+                } else {
+                    for i in 0..<slot.count { p[i] = 0.02 * gaussian(&rng) }
+                }
+            case .pytorch:
+                // torch defaults: nn.Embedding N(0, 1); nn.Linear weight and bias U(±1/√fan_in);
+                // nn.LayerNorm weight 1, bias 0.
+                if isLayerNorm {
+                    p.update(repeating: slot.name.hasSuffix(".bias") ? 0 : 1, count: slot.count)
+                } else if slot.name.contains("embeddings") {
+                    for i in 0..<slot.count { p[i] = gaussian(&rng) }
+                } else {
+                    let fanIn = slot.name.hasSuffix(".bias") ? linearFanIn(of: slot.name, in: model.layout) : (slot.shape.last ?? 1)
+                    let bound = 1 / Float(max(fanIn, 1)).squareRoot()
+                    for i in 0..<slot.count { p[i] = bound * (2 * rng.unitFloat() - 1) }
+                }
             }
         }
         return model
+    }
+
+    /// The input width of the linear map whose bias is `biasName` (its weight is [out, in]).
+    private static func linearFanIn(of biasName: String, in layout: ParameterLayout) -> Int {
+        let weightName = String(biasName.dropLast(".bias".count)) + ".weight"
+        return layout.slot(named: weightName)?.shape.last ?? 1
     }
 
     /// A copy of all parameters, flat, in layout order.

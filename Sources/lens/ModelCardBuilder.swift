@@ -48,6 +48,8 @@ enum ModelCardBuilder {
             training.append(("optimizer", String(format: "AdamW lr %g, weight decay %g, batch %d, warm-up %d", recipe.learningRate, recipe.weightDecay, recipe.batchSize, recipe.warmupSteps)))
             training.append(("dropout", recipe.dropoutRate > 0
                 ? String(format: "%g on attention and MLP outputs", recipe.dropoutRate) : "none"))
+            training.append(("initial weights", recipe.initialisation == .pytorch
+                ? "PyTorch module defaults (embeddings N(0, 1), linear maps U(±1/√in))" : "N(0, 0.02), biases 0 (GPT-2 style)"))
         }
         var accuracy: [ModelCard.SizeAccuracy] = []
         if samples > 0 {

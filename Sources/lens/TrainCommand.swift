@@ -40,6 +40,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--frontier", value: "P", help: "fraction of examples in random closed states (default 0.5)"),
             OptionSpec(name: "--computable-weight", value: "X", help: "loss weight of positions computable now (default 3)"),
             OptionSpec(name: "--error-correction", value: "P", help: "fraction of input values corrupted, to be repaired (default 0)"),
+            OptionSpec(name: "--init", value: "normal|pytorch", help: "initial weights: normal N(0, 0.02) like GPT-2 (default) or PyTorch's module defaults (embeddings N(0, 1))"),
             OptionSpec(name: "--dropout", value: "P", help: "drop units of attention and MLP outputs with probability P in training (default 0; the paper: 0.1)"),
             OptionSpec(name: "--operand-lookup", value: nil, help: "also supervise operand occurrences with their values (grows the mirrored circuit; contrast models only)"),
             OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
@@ -68,6 +69,12 @@ enum TrainCommand: LensCommand {
         r.computableWeight = Float(try a.double("--computable-weight") ?? Double(r.computableWeight))
         r.errorCorrection = Float(try a.double("--error-correction") ?? 0)
         if let rate = try a.double("--dropout") { r.dropout = Float(rate) }
+        if let scheme = a.string("--init") {
+            guard let parsed = Model.InitialisationScheme(rawValue: scheme) else {
+                throw UsageError("lens train: --init must be normal or pytorch, found \"\(scheme)\"")
+            }
+            r.initialisation = parsed == .normal ? nil : parsed
+        }
         if a.has("--all-factors") { r.factorWeights = [1, 1, 1, 1] }
         switch a.string("--curriculum", default: "none") {
         case "none": break
@@ -124,7 +131,7 @@ enum TrainCommand: LensCommand {
             var config = try modelConfig(a.string("--config", default: "paper"))
             config.names = recipe.names
             config.modulus = recipe.modulus
-            model = try Model.randomlyInitialised(config: config, seed: recipe.seed)
+            model = try Model.randomlyInitialised(config: config, seed: recipe.seed, scheme: recipe.initialisation ?? .normal)
             state = Trainer.freshState(recipe: recipe, layout: model.layout)
         }
         history.append(commandLine)

@@ -115,13 +115,14 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(try runLens(["init", "--config", "tiny", "--out", "m.h5", "--force"], in: dir).status == 0)
     }
 
-    @Test func badDropoutValuesAreUsageErrors() throws {
+    @Test func badDropoutAndInitValuesAreUsageErrors() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for (value, expected) in [("1", "--dropout must lie in [0, 1)"), ("-0.1", "--dropout must lie in [0, 1)"),
-                                  ("abc", "--dropout expects a number")] {
-            let result = try runLens(tinyTraining + ["--dropout", value], in: dir)
-            #expect(result.status == 2, "--dropout \(value): \(result.error)")
+        for (flag, value, expected) in [("--dropout", "1", "--dropout must lie in [0, 1)"), ("--dropout", "-0.1", "--dropout must lie in [0, 1)"),
+                                        ("--dropout", "abc", "--dropout expects a number"),
+                                        ("--init", "xavier", "--init must be normal or pytorch")] {
+            let result = try runLens(tinyTraining + [flag, value], in: dir)
+            #expect(result.status == 2, "\(flag) \(value): \(result.error)")
             #expect(result.error.hasPrefix("error: ") && result.error.contains(expected), "\(result.error)")
             #expect(!FileManager.default.fileExists(atPath: dir + "/t.h5"))
         }
