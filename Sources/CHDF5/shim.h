@@ -30,6 +30,8 @@ static inline unsigned lens_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 
 static inline hid_t lens_H5P_DEFAULT(void) { return H5P_DEFAULT; }
 static inline hid_t lens_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
+static inline hid_t lens_H5P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
+static inline size_t lens_H5D_CHUNK_CACHE_NSLOTS_DEFAULT(void) { return H5D_CHUNK_CACHE_NSLOTS_DEFAULT; }
 static inline hid_t lens_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
 static inline hid_t lens_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 static inline hid_t lens_H5S_ALL(void) { return H5S_ALL; }

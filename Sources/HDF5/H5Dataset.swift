@@ -166,6 +166,48 @@ public final class H5Dataset: H5Object {
         shape = newShape
     }
 
+    /// Sets the extent of the first, unlimited axis to `rows` (growing leaves the new rows
+    /// unwritten; shrinking drops the last rows).
+    public func resize(rows: Int) throws {
+        try checkOpen()
+        try refreshShape()
+        guard !shape.isEmpty, rows >= 0 else {
+            throw H5Error.shapeMismatch(path: path, file: file.path, reason: "cannot give \(rows) rows to shape \(shape)")
+        }
+        let newShape = [rows] + shape.dropFirst()
+        guard H5Dset_extent(id, dims(newShape)) >= 0 else { throw failure("resize") }
+        shape = newShape
+    }
+
+    /// Writes row-major `values` into the hyperslab of `count` elements per axis starting at
+    /// `start`, straight from the caller's memory; the slab must lie inside the current shape.
+    public func write<T: H5Scalar>(_ values: UnsafeBufferPointer<T>, start: [Int], count: [Int]) throws {
+        try checkOpen()
+        let memType = try nativeType(for: T.self)
+        try refreshShape()
+        guard start.count == shape.count, count.count == shape.count, !shape.isEmpty,
+              shape.indices.allSatisfy({ start[$0] >= 0 && count[$0] >= 1 && start[$0] + count[$0] <= shape[$0] }) else {
+            throw H5Error.shapeMismatch(path: path, file: file.path,
+                                        reason: "slab start \(start) count \(count) falls outside shape \(shape)")
+        }
+        guard values.count == elementCount(count) else {
+            throw H5Error.shapeMismatch(path: path, file: file.path,
+                                        reason: "\(values.count) values do not fill a slab of \(count)")
+        }
+        let fileSpace = H5Dget_space(id)
+        guard fileSpace >= 0 else { throw failure("write a slab of") }
+        defer { H5Sclose(fileSpace) }
+        guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, dims(start), nil, dims(count), nil) >= 0 else {
+            throw failure("write a slab of")
+        }
+        let memSpace = H5Screate_simple(Int32(count.count), dims(count), nil)
+        guard memSpace >= 0 else { throw failure("write a slab of") }
+        defer { H5Sclose(memSpace) }
+        guard H5Dwrite(id, memType, memSpace, fileSpace, lens_H5P_DEFAULT(), values.baseAddress) >= 0 else {
+            throw failure("write a slab of")
+        }
+    }
+
     /// The chunk extents, or nil for contiguous or compact storage.
     func chunkShape() -> [Int]? {
         let dcpl = H5Dget_create_plist(id)

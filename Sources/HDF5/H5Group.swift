@@ -189,12 +189,20 @@ public final class H5Group: H5Object {
 
     /// Creates an empty dataset `name` of `T` rows shaped `rowShape`, growable along its
     /// first axis with `append`; chunks hold `chunkRows` rows, gzip level `compression`.
+    ///
+    /// `directWrites` (uncompressed only) turns off this handle's chunk cache and fill values, so
+    /// that writes go from the caller's buffer straight to the file instead of through a cached
+    /// copy of each chunk; rows never written then read as whatever the file held, not zeros.
     public func createExtendableDataset<T: H5Scalar>(
-        _ name: String, of type: T.Type, rowShape: [Int], chunkRows: Int, compression: Int? = nil
+        _ name: String, of type: T.Type, rowShape: [Int], chunkRows: Int, compression: Int? = nil,
+        directWrites: Bool = false
     ) throws -> H5Dataset {
         try checkOpen()
         let target = joinPath(path, name)
         try checkGzipLevel(compression)
+        guard !(directWrites && compression != nil) else {
+            throw H5Error.invalidArgument("\(target) cannot have direct writes and compression: compressing needs the chunk cache")
+        }
         guard chunkRows >= 1 else {
             throw H5Error.invalidArgument("chunkRows for \(target) must be at least 1, got \(chunkRows)")
         }
@@ -221,10 +229,20 @@ public final class H5Group: H5Object {
         if let level = compression {
             guard H5Pset_deflate(dcpl, UInt32(level)) >= 0 else { throw failure("set up compression for", target) }
         }
+        let dapl = H5Pcreate(lens_H5P_DATASET_ACCESS())
+        guard dapl >= 0 else { throw failure("create dataset", target) }
+        defer { H5Pclose(dapl) }
+        if directWrites {
+            // A chunk the cache cannot hold, with no fill value to write first, is written in place.
+            guard H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0,
+                  H5Pset_chunk_cache(dapl, lens_H5D_CHUNK_CACHE_NSLOTS_DEFAULT(), 0, 1) >= 0 else {
+                throw failure("set up direct writes for", target)
+            }
+        }
         let lcpl = try intermediateGroupsList(target)
         defer { H5Pclose(lcpl) }
 
-        let did = H5Dcreate2(id, name, memType, space, lcpl, dcpl, lens_H5P_DEFAULT())
+        let did = H5Dcreate2(id, name, memType, space, lcpl, dcpl, dapl)
         guard did >= 0 else { throw failure("create dataset", target) }
         return try H5Dataset.wrap(file: file, path: target, id: did)
     }

@@ -59,10 +59,9 @@ public struct RecordedBatch: Sendable {
     /// [count, P] recorded query positions, flat, when recording query positions only.
     public var queryPositions: [Int32]?
 
-    /// Bytes this batch adds to the file before compression.
-    var byteCount: Int {
-        4 * (tokens.count + predictions.count + lengths.count + (queryPositions?.count ?? 0)
-             + meta.values.reduce(0) { $0 + $1.count } + activations.values.reduce(0) { $0 + $1.count })
+    /// Bytes this batch adds to the file before compression, hook values aside.
+    var metadataByteCount: Int {
+        4 * (tokens.count + predictions.count + lengths.count + (queryPositions?.count ?? 0) + meta.values.reduce(0) { $0 + $1.count })
     }
 
     public init(count: Int, tokens: [Int32], predictions: [Int32], lengths: [Int32],
@@ -98,6 +97,9 @@ public final class ActivationWriter {
     var meta: [String: H5Dataset] = [:]
     var activations: [String: H5Dataset] = [:]
     var queryPositions: H5Dataset?
+    /// Whether hooks are written into the file while the forward pass runs (`append(count:run:)`):
+    /// uncompressed, every position. Compressing needs whole chunks; cutting needs a gather.
+    let writesHooksInPlace: Bool
 
     /// Creates the file and its empty datasets; refuses an existing `path` unless `overwrite`.
     /// With `queryColumns`, hooks hold query positions only (their layouts say so) and the file
@@ -113,6 +115,7 @@ public final class ActivationWriter {
         self.hooks = hooks
         self.metaKeys = metaKeys
         self.queryColumns = queryColumns
+        writesHooksInPlace = compression == nil && queryColumns == nil
         file = try H5File.create(path, overwrite: overwrite)
         let root = file.root
         try root.setAttribute("schema", ActivationSchema.name)
@@ -157,8 +160,11 @@ public final class ActivationWriter {
         }
         try root.createGroup("activations")
         for hook in hooks {
+            // Uncompressed hook rows go from our buffers to the file without HDF5's chunk cache
+            // (a second copy of every byte); every row is written, so no fill value is needed.
             let d = try root.createExtendableDataset(ActivationSchema.activationPath(hook.name), of: Float.self,
-                                                     rowShape: [t] + hook.rowShape, chunkRows: 1, compression: compression)
+                                                     rowShape: [t] + hook.rowShape, chunkRows: 1, compression: compression,
+                                                     directWrites: compression == nil)
             try d.setAttribute("dims", ActivationSchema.dimensions(ofHookAxes: ["batch"] + hook.axes))
             activations[hook.name] = d
         }
@@ -168,18 +174,98 @@ public final class ActivationWriter {
     /// Appends one batch and flushes, so the file on disk holds every finished batch.
     public func append(_ batch: RecordedBatch) throws {
         let n = batch.count, t = iterations.count
+        try write(batch, activationBytes: 4 * batch.activations.values.reduce(0) { $0 + $1.count }) { hook, d in
+            guard let values = batch.activations[hook.name], values.count == n * t * hook.rowSize else {
+                throw RecordingError.badBatch("\(hook.name) needs \(n * t * hook.rowSize) floats")
+            }
+            try d.append(values, rows: n)
+        }
+    }
+
+    /// Appends one batch whose hook values are in `rows` (the recorder's reused buffers), handing
+    /// them to HDF5 without copying them first.
+    func append(_ batch: RecordedBatch, rows: HookRows) throws {
+        let n = batch.count
+        try write(batch, activationBytes: rows.byteCount(count: n)) { hook, d in
+            guard let values = rows.rows(hook.name, count: n), values.count == n * iterations.count * hook.rowSize else {
+                throw RecordingError.badBatch("\(hook.name) needs \(n * iterations.count * hook.rowSize) floats")
+            }
+            try d.append(values, rows: n)
+        }
+    }
+
+    /// Appends one batch of `n` sequences whose hook tensors `run` hands to the sink as the
+    /// forward pass produces them, each written straight into its rows of the file (see
+    /// `writesHooksInPlace`); `run` returns the batch's tokens and metadata, appended after.
+    /// Room for the whole batch is checked before `run`; on failure the hook rows are dropped.
+    func append(count n: Int, run: (HookSink) throws -> RecordedBatch) throws {
+        let t = iterations.count
+        let hookBytes = hooks.reduce(0) { $0 + 4 * n * t * $1.rowSize }
+        let metadataBytes = 4 * n * (2 * t * length * 4 + 1 + metaKeys.count + (queryColumns?.count ?? 0))
+        try checkRoom(forBytes: hookBytes + metadataBytes)
+        let sink = HookSink(datasets: activations, layouts: hooks, start: count, count: n, iterations: t)
+        let finished = count
+        func dropHookRows() { for d in activations.values { try? d.resize(rows: finished) } }
+        let batch: RecordedBatch
+        do {
+            for d in activations.values { try d.resize(rows: count + n) }
+        } catch {
+            dropHookRows()
+            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+        }
+        do {
+            batch = try run(sink)  // its own errors (a bad position, a model error) pass unchanged
+        } catch {
+            dropHookRows()
+            throw error
+        }
+        do {
+            try sink.finish()
+            guard batch.count == n else { throw RecordingError.badBatch("a batch of \(n) sequences came back with \(batch.count)") }
+            try appendMetadata(batch)
+        } catch let error as RecordingError {
+            dropHookRows()
+            throw error
+        } catch {
+            dropHookRows()
+            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+        }
+    }
+
+    /// Writes `batch`'s datasets, each hook's through `writeHook`, after checking its counts and
+    /// the room for it.
+    private func write(_ batch: RecordedBatch, activationBytes: Int,
+                       activations writeHook: (HookLayout, H5Dataset) throws -> Void) throws {
+        try checkCounts(batch)
+        try checkRoom(forBytes: batch.metadataByteCount + activationBytes)
+        do {
+            for hook in hooks {
+                guard let d = activations[hook.name] else { throw RecordingError.badBatch("\(hook.name) has no dataset") }
+                try writeHook(hook, d)
+            }
+        } catch let error as RecordingError {
+            throw error
+        } catch {
+            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+        }
+        try appendMetadata(batch)
+    }
+
+    /// Throws unless `batch` holds token ids and lengths for its sequences.
+    private func checkCounts(_ batch: RecordedBatch) throws {
+        let n = batch.count, t = iterations.count
         guard batch.tokens.count == n * t * length * 4, batch.predictions.count == batch.tokens.count,
               batch.lengths.count == n else {
             throw RecordingError.badBatch("\(n) sequences need \(n * t * length * 4) token ids and \(n) lengths")
         }
-        try checkRoom(forBytes: batch.byteCount)
+    }
+
+    /// Appends everything of `batch` but its hooks (already written): metadata, query positions,
+    /// tokens, predictions, then /lengths last, and flushes; the batch then counts as finished.
+    private func appendMetadata(_ batch: RecordedBatch) throws {
+        try checkCounts(batch)
+        let n = batch.count
         do {
-            for hook in hooks {
-                guard let values = batch.activations[hook.name], values.count == n * t * hook.rowSize, let d = activations[hook.name] else {
-                    throw RecordingError.badBatch("\(hook.name) needs \(n * t * hook.rowSize) floats")
-                }
-                try d.append(values, rows: n)
-            }
             for key in metaKeys {
                 guard let values = batch.meta[key], values.count == n, let d = meta[key] else {
                     throw RecordingError.badBatch("metadata \(key) needs \(n) values")

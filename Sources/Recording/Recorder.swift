@@ -71,13 +71,22 @@ public struct Recorder {
 
     /// Runs one batch of sequences `range` and returns it laid out for the file.
     public func runBatch(_ range: Range<Int>) throws -> RecordedBatch {
+        let rows = HookRows(layouts: hookLayouts, capacity: range.count, iterations: iterations.count)
+        var batch = try runBatch(range, into: .rows(rows))
+        batch.activations = rows.arrays(count: batch.count)
+        return batch
+    }
+
+    /// Runs one batch of sequences `range`, its hooks writing into `destination` as the forward
+    /// pass produces them; returns the batch's tokens and metadata (its `activations` stay
+    /// empty: they are in `destination`).
+    func runBatch(_ range: Range<Int>, into destination: HookDestination) throws -> RecordedBatch {
         let block = expansion.batch(range)
         let n = block.batch, L = block.length, T = iterations.count
-        let layouts = hookLayouts
+        if case .rows(let rows) = destination, n > rows.capacity {
+            throw RecordingError.badBatch("\(n) sequences do not fit a batch of \(rows.capacity)")
+        }
         let slot = Dictionary(uniqueKeysWithValues: iterations.enumerated().map { ($0.element, $0.offset) })
-        let buffers = BatchBuffers()
-        for layout in layouts { buffers.values[layout.name] = [Float](repeating: 0, count: n * T * layout.rowSize) }
-        let rowSizes = Dictionary(uniqueKeysWithValues: layouts.map { ($0.name, $0.rowSize) })
         // Query positions per sequence of this batch, [n][P], when cutting.
         let queries: [[Int]]? = queryColumns.map { columns in
             (0..<n).map { b in columns.map { Int((expansion.meta[$0] ?? [])[range.lowerBound + b]) } }
@@ -86,22 +95,25 @@ public struct Recorder {
             throw RecordingError.badPositions(spec: queryColumns?.joined(separator: ",") ?? "",
                                               reason: "a query position (\(bad)) lies outside the \(L) positions of the sequences")
         }
-        let cuts = Dictionary(uniqueKeysWithValues: hooks.map { name -> (String, QueryCut) in
-            let full = fullLayout(name)
-            return (name, QueryCut(axes: full.axes, shape: full.rowShape))
-        })
         let hookSet = Hooks(config: model.config)
-        for name in hooks {
-            try hookSet.observe(name, iterations: .only(Set(iterations))) { event, tensor in
-                guard let t = slot[event.iteration], let row = rowSizes[event.name] else { return }
-                let fullRow = tensor.count / max(n, 1)
-                buffers.values[event.name]?.withUnsafeMutableBufferPointer { out in
-                    tensor.scalars.withUnsafeBufferPointer { source in
-                        guard let from = source.baseAddress, let to = out.baseAddress else { return }
-                        if let queries, let cut = cuts[event.name] {
-                            for b in 0..<n { cut.gather(from + b * fullRow, length: L, positions: queries[b], into: to + (b * T + t) * row) }
+        for layout in hookLayouts {
+            let full = fullLayout(layout.name)
+            let cut = QueryCut(axes: full.axes, shape: full.rowShape)
+            let fullRow = full.rowSize, row = layout.rowSize
+            // Read in place: the hook's tensor is not copied before it reaches its destination.
+            try hookSet.read(layout.name, iterations: .only(Set(iterations))) { event, view in
+                guard let t = slot[event.iteration] else { return }
+                switch destination {
+                case .file(let sink):
+                    sink.write(event.name, slot: t, view)
+                case .rows(let rows):
+                    guard let from = view.scalars.baseAddress, view.scalars.count == n * fullRow else { return }
+                    for b in 0..<n {
+                        guard let to = rows.row(event.name, sequence: b, slot: t) else { return }
+                        if let queries {
+                            cut.gather(from + b * fullRow, length: L, positions: queries[b], into: to)
                         } else {
-                            for b in 0..<n { (to + (b * T + t) * row).update(from: from + b * row, count: row) }
+                            to.update(from: from + b * row, count: row)
                         }
                     }
                 }
@@ -121,7 +133,7 @@ public struct Recorder {
         var meta: [String: [Int32]] = [:]
         for key in expansion.metaKeys { meta[key] = Array((expansion.meta[key] ?? [])[range]) }
         return RecordedBatch(count: n, tokens: tokens, predictions: predictions, lengths: block.lengths,
-                             meta: meta, activations: buffers.values,
+                             meta: meta, activations: [:],
                              queryPositions: queries.map { $0.joined().map { Int32($0) } })
     }
 
@@ -130,15 +142,23 @@ public struct Recorder {
     public func record(into writer: ActivationWriter, shouldStop: () -> Bool = { false },
                        progress: (Int) -> Void = { _ in }) throws -> RecordingOutcome {
         var start = 0
+        // Without the file taking hooks in place, one batch's rows, reused by every batch.
+        var rows: HookRows?
         do {
             while start < expansion.count {
                 if shouldStop() {
                     writer.abandon()
                     return .interrupted(sequences: writer.count)
                 }
-                let end = min(start + batchSize, expansion.count)
-                try writer.append(try runBatch(start..<end))
-                start = end
+                let range = start..<min(start + batchSize, expansion.count)
+                if writer.writesHooksInPlace {
+                    try writer.append(count: range.count) { sink in try runBatch(range, into: .file(sink)) }
+                } else {
+                    let buffer = rows ?? HookRows(layouts: hookLayouts, capacity: min(batchSize, expansion.count), iterations: iterations.count)
+                    rows = buffer
+                    try writer.append(try runBatch(range, into: .rows(buffer)), rows: buffer)
+                }
+                start = range.upperBound
                 progress(start)
             }
             if shouldStop() {
@@ -154,7 +174,10 @@ public struct Recorder {
     }
 }
 
-/// Per-batch hook buffers the observers fill.
-final class BatchBuffers {
-    var values: [String: [Float]] = [:]
+/// Where the recorder's hooks put each tensor.
+enum HookDestination {
+    /// Reused batch rows, appended to the file after the forward pass.
+    case rows(HookRows)
+    /// The file itself, while the forward pass runs.
+    case file(HookSink)
 }

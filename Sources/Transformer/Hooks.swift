@@ -4,6 +4,14 @@ public struct HookEvent: Sendable {
     public let iteration: Int
 }
 
+/// A hooked tensor read in place: the forward pass's own buffer, valid only during the hook call.
+public struct TensorView {
+    /// Extent of each axis, outermost first (the batch axis included).
+    public let shape: [Int]
+    /// Elements in row-major order.
+    public let scalars: UnsafeBufferPointer<Float>
+}
+
 /// Which recurrent iterations a hook fires on.
 public enum IterationFilter: Sendable {
     case all
@@ -22,11 +30,15 @@ public enum IterationFilter: Sendable {
 
 /// A set of hook functions attached to hook points by glob, for one or more forward passes.
 ///
-/// Observers receive a copy of the tensor; interveners may replace it (same shape) and the
-/// forward pass continues from their tensor. With no `Hooks` at all, the forward pass does no
-/// hook work whatsoever.
+/// Observers receive a copy of the tensor, readers a view of the forward pass's buffer (no copy);
+/// interveners may replace it (same shape) and the forward pass continues from their tensor.
+/// With no `Hooks` at all, the forward pass does no hook work whatsoever.
 public final class Hooks {
-    enum Kind { case observe((HookEvent, Tensor) -> Void), intervene((HookEvent, inout Tensor) -> Void) }
+    enum Kind {
+        case observe((HookEvent, Tensor) -> Void)
+        case read((HookEvent, TensorView) -> Void)
+        case intervene((HookEvent, inout Tensor) -> Void)
+    }
     struct Entry { let pattern: String; let iterations: IterationFilter; let kind: Kind }
 
     let validNames: [String]
@@ -58,6 +70,14 @@ public final class Hooks {
         entries.append(Entry(pattern: pattern, iterations: iterations, kind: .observe(body)))
     }
 
+    /// Calls `body` with a view of every tensor whose hook name matches `pattern`, without copying
+    /// it: the view is valid only until `body` returns, so copy out whatever is kept.
+    public func read(_ pattern: String, iterations: IterationFilter = .all,
+                     _ body: @escaping (HookEvent, TensorView) -> Void) throws {
+        activeNames.formUnion(try resolve(pattern))
+        entries.append(Entry(pattern: pattern, iterations: iterations, kind: .read(body)))
+    }
+
     /// Lets `body` replace every tensor whose hook name matches `pattern`.
     public func intervene(_ pattern: String, iterations: IterationFilter = .all,
                           _ body: @escaping (HookEvent, inout Tensor) -> Void) throws {
@@ -69,22 +89,28 @@ public final class Hooks {
     @inline(__always) func isActive(_ name: String) -> Bool { activeNames.contains(name) }
 
     /// Fires every matching entry on the buffer at `pointer`, copying interventions back.
+    /// A copy is made only for observers and interveners; readers see the buffer itself, which
+    /// holds any earlier intervention's tensor because interventions are copied back at once.
     func fire(_ name: String, iteration: Int, of total: Int, pointer: UnsafeMutablePointer<Float>, shape: [Int]) {
         var tensor: Tensor?
         for entry in entries where entry.iterations.contains(iteration, of: total) && hookNameMatches(entry.pattern, name) {
-            var current = tensor ?? Tensor(shape: shape, copying: pointer)
             let event = HookEvent(name: name, iteration: iteration)
             switch entry.kind {
+            case .read(let body):
+                body(event, TensorView(shape: shape, scalars: UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *))))
             case .observe(let body):
+                let current = tensor ?? Tensor(shape: shape, copying: pointer)
                 body(event, current)
+                tensor = current
             case .intervene(let body):
+                var current = tensor ?? Tensor(shape: shape, copying: pointer)
                 body(event, &current)
                 precondition(current.shape == shape, "hook on \(name) changed the tensor's shape from \(shape) to \(current.shape)")
                 current.scalars.withUnsafeBufferPointer { source in
                     if let base = source.baseAddress { pointer.update(from: base, count: current.count) }
                 }
+                tensor = current
             }
-            tensor = current
         }
     }
 }

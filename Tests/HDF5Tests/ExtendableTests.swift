@@ -124,4 +124,39 @@ struct ExtendableTests {
             }
         }
     }
+
+    @Test("direct writes: resize, write slabs in place, shrink; refused with compression")
+    func directWrites() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("d.h5").path
+            do {
+                let file = try H5File.create(path)
+                // [rows, 2 slots, 3]: one row per chunk, each slot written separately as the recorder does.
+                let d = try file.root.createExtendableDataset("x", of: Float.self, rowShape: [2, 3], chunkRows: 1, directWrites: true)
+                try d.resize(rows: 2)
+                #expect(d.shape == [2, 2, 3])
+                for slot in 0..<2 {
+                    let values = (0..<6).map { Float(100 * slot + $0) }  // rows 0 and 1 of this slot
+                    try values.withUnsafeBufferPointer { try d.write($0, start: [0, slot, 0], count: [2, 1, 3]) }
+                }
+                try d.append([Float](repeating: 7, count: 6), rows: 1)
+                try d.resize(rows: 4)
+                try d.resize(rows: 3)  // drops the row never written
+                #expect(throws: H5Error.self) {
+                    try [Float(1), 2, 3].withUnsafeBufferPointer { try d.write($0, start: [3, 0, 0], count: [1, 1, 3]) }
+                }
+                #expect(throws: H5Error.self) {
+                    try [Float(1), 2].withUnsafeBufferPointer { try d.write($0, start: [0, 0, 0], count: [1, 1, 3]) }
+                }
+                #expect(throws: H5Error.self) {
+                    try file.root.createExtendableDataset("y", of: Float.self, rowShape: [2], chunkRows: 1, compression: 4, directWrites: true)
+                }
+                file.close()
+            }
+            let file = try H5File.open(path)
+            let x = try file.root.read("x", as: Float.self)
+            #expect(x.shape == [3, 2, 3])
+            #expect(x.values == [0, 1, 2, 100, 101, 102, 3, 4, 5, 103, 104, 105] + [Float](repeating: 7, count: 6))
+        }
+    }
 }

@@ -187,11 +187,12 @@ let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5",
         }
     }
 
-    @Test func h5dumpAndH5pyReadADump() throws {
+    /// Gzip goes through the batch rows; uncompressed hooks are written in place, without fill values.
+    @Test(arguments: [4, nil] as [Int?]) func h5dumpAndH5pyReadADump(compression: Int?) throws {
         try withTemporaryDirectory { dir in
             let (recorder, _) = try makeRecorder(hooks: ["blocks.0.attn.hook_pattern", "hook_embed"], batch: 4)
             let path = dir + "/py.h5"
-            _ = try recorder.record(into: try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: 4))
+            _ = try recorder.record(into: try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: compression))
             let L = recorder.expansion.length
             if FileManager.default.isExecutableFile(atPath: "/usr/bin/h5dump") {
                 let (status, output) = try runProcess("/usr/bin/h5dump", ["-A", path])
@@ -308,4 +309,102 @@ func pythonWithH5py() -> String? {
             }
         }
     }
+}
+
+/// Record → read back → equals the hook tensors of one direct `Model.run`, for every position
+/// selection, uncompressed (hooks written into the file in place, or gathered into batch rows)
+/// and gzip (batch rows), with a last batch shorter than the others.
+@Suite struct RecordingRoundTripTests {
+    static let hooks = ["blocks.0.attn.hook_pattern", "blocks.1.attn.hook_attn_scores", "blocks.1.mlp.hook_post", "hook_embed"]
+    static let modes: [PositionSelection] = [.all, .probe, .columns(["operand1_pos", "rhs_pos"])]
+
+    @Test(arguments: modes, [nil, 4] as [Int?])
+    func recordedTensorsEqualTheForwardPassHooks(positions: PositionSelection, compression: Int?) throws {
+        try withTemporaryDirectory { dir in
+            let model = try Model.randomlyInitialised(config: smallConfig(), seed: 5)
+            var probe = try ProbeParser.parse(probeText, file: "rt.probe", defaultName: "rt")
+            probe.iterations = 3
+            let e = try probe.expand(vocabulary: model.config.vocabulary)
+            let recorder = try Recorder(model: model, expansion: e, hookGlobs: Self.hooks, iterations: [0, 2], batchSize: 3,
+                                        positions: positions)
+            let path = dir + "/rt.h5"
+            let writer = try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: compression)
+            #expect(writer.writesHooksInPlace == (compression == nil && positions == .all))
+            #expect(try recorder.record(into: writer) == .complete(sequences: 8))
+
+            let block = e.batch(0..<8)
+            let direct = Hooks(config: model.config)
+            var expected: [String: [Int: Tensor]] = [:]
+            try direct.observe("*") { event, tensor in expected[event.name, default: [:]][event.iteration] = tensor }
+            _ = try model.run(tokens: block.ids, batch: 8, length: block.length, iterations: 3, hooks: direct)
+
+            let reader = try ActivationReader(path: path, requireComplete: true)
+            defer { reader.close() }
+            let L = e.length
+            let columns = recorder.queryColumns
+            for hook in Self.hooks {
+                for t in [0, 2] {
+                    let full = try #require(expected[hook]?[t])
+                    let recorded = try reader.activations(hook, iteration: t)
+                    let want: [Float]
+                    if let columns {
+                        want = cutByHand(full, hook: hook, length: L, queries: (0..<8).map { b in columns.map { Int((e.meta[$0] ?? [])[b]) } })
+                    } else {
+                        #expect(recorded.shape == full.shape, "\(hook)")
+                        want = full.scalars
+                    }
+                    #expect(recorded.count == want.count, "\(hook) iteration \(t)")
+                    let worst = zip(recorded.scalars, want).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+                    #expect(worst < 1e-5, "\(hook) iteration \(t) \(positions)")  // batch size changes summation order
+                }
+            }
+        }
+    }
+
+    /// A batch whose forward pass fails after its hook rows were added leaves the file as it was.
+    @Test func aFailedInPlaceBatchDropsItsRows() throws {
+        try withTemporaryDirectory { dir in
+            let (recorder, _) = try makeRecorder(batch: 3)
+            let path = dir + "/fail.h5"
+            let writer = try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: nil)
+            #expect(writer.writesHooksInPlace)
+            try writer.append(count: 3) { sink in try recorder.runBatch(0..<3, into: .file(sink)) }
+            #expect(throws: RecordingError.badBatch("boom")) {
+                try writer.append(count: 3) { _ in throw RecordingError.badBatch("boom") }
+            }
+            // A batch whose hooks never reached the sink is refused too.
+            #expect(throws: RecordingError.self) {
+                try writer.append(count: 3) { _ in try recorder.runBatch(3..<6) }
+            }
+            #expect(writer.count == 3)
+            for hook in recorder.hooks { #expect(writer.activations[hook]?.shape.first == 3, "\(hook)") }
+            writer.abandon()
+            let reader = try ActivationReader(path: path)
+            defer { reader.close() }
+            #expect(reader.count == 3 && !reader.isComplete)
+            #expect(try reader.shape(of: "hook_embed") == [3, 2, recorder.expansion.length, 16])
+        }
+    }
+}
+
+/// A [B, …] hook tensor cut to query positions as the file stores it: per-position hooks keep
+/// the query rows [P, …], attention the query rows of each head [H, P, L].
+func cutByHand(_ full: Tensor, hook: String, length l: Int, queries: [[Int]]) -> [Float] {
+    let perSequence = full.count / queries.count
+    var out: [Float] = []
+    for (b, positions) in queries.enumerated() {
+        let base = b * perSequence
+        if hook.hasSuffix("hook_pattern") || hook.hasSuffix("hook_attn_scores") {
+            for h in 0..<full.shape[1] {
+                for q in positions {
+                    let start = base + (h * l + q) * l
+                    out += full.scalars[start..<(start + l)]
+                }
+            }
+        } else {
+            let inner = perSequence / l
+            for q in positions { out += full.scalars[(base + q * inner)..<(base + (q + 1) * inner)] }
+        }
+    }
+    return out
 }

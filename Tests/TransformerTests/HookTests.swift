@@ -102,6 +102,27 @@ func smallConfig() -> ModelConfig {
         #expect(try #require(c).maxAbsDifference(a) < 1e-5)
     }
 
+    @Test func readersSeeTheTensorInPlaceAfterEarlierInterventions() throws {
+        let config = smallConfig()
+        let model = try randomModel(config, seed: 15)
+        let block = try programBlock(config, nodes: [6, 4], seed: 5)
+        let hooks = Hooks(config: config)
+        var observed: [Int: Tensor] = [:], read: [Int: Tensor] = [:], afterIntervention: Tensor?
+        try hooks.observe("blocks.0.attn.hook_pattern") { event, t in observed[event.iteration] = t }
+        try hooks.read("blocks.0.attn.hook_pattern") { event, view in
+            read[event.iteration] = Tensor(shape: view.shape, scalars: Array(view.scalars))
+        }
+        try hooks.intervene("blocks.1.mlp.hook_post") { _, t in t = Tensor(shape: t.shape, repeating: 0.5) }
+        try hooks.read("blocks.1.mlp.hook_post", iterations: .last) { _, view in
+            afterIntervention = Tensor(shape: view.shape, scalars: Array(view.scalars))
+        }
+        _ = try model.run(tokens: block.ids, batch: block.batch, length: block.length, iterations: 2, hooks: hooks)
+        #expect(read.keys.sorted() == [0, 1])
+        for t in [0, 1] { #expect(read[t] == observed[t]) }
+        let after = try #require(afterIntervention)
+        #expect(after.shape == [block.batch, block.length, 24] && after.scalars.allSatisfy { $0 == 0.5 })
+    }
+
     @Test func headResultsSumToTheAttentionOutput() throws {
         let config = smallConfig()
         let model = try randomModel(config, seed: 14)
