@@ -1,7 +1,7 @@
 # LatentLens — two commands for a newcomer: `make demo` and `make test`.
 SWIFT       ?= swift
 LENS        := .build/release/lens
-APT_PACKAGES := libhdf5-dev libopenblas-dev hdf5-tools pkg-config
+APT_PACKAGES := libhdf5-dev libopenblas-dev hdf5-tools pkg-config python3-h5py
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV        := .venv
 
@@ -9,8 +9,9 @@ VENV        := .venv
 
 all: build
 
-# Installs the C libraries (HDF5, OpenBLAS) and h5dump when missing. On a system without
-# apt-get, install HDF5 1.10+ development files, OpenBLAS and pkg-config by hand.
+# Installs the C libraries (HDF5, OpenBLAS), h5dump and h5py (the interop tests read our files
+# with it) when missing. On a system without apt-get, install HDF5 1.10+ development files,
+# OpenBLAS and pkg-config by hand.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
