@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer", "HDF5", "Recording"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Transformer", "GraphTask", "Recording", "Probes", "Training"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask", "HDF5"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

@@ -1,7 +1,7 @@
 /// Random computation graphs of the paper's task (DESIGN "The task").
 ///
-/// Nodes 0..<leaves are leaves with a uniform value in Z_modulus; every later node sums 1…maxFanIn
-/// distinct earlier nodes (fan-in uniform). Names are drawn without replacement; the equations
+/// Nodes 0..<leaves are leaves with a uniform value in Z_modulus; every later node sums
+/// minFanIn…maxFanIn distinct earlier nodes (fan-in uniform; the task's own range is 1…3). Names are drawn without replacement; the equations
 /// are sorted by depth, ties in random order.
 public struct GraphGenerator: Sendable {
     public var nodes: Int
@@ -9,13 +9,16 @@ public struct GraphGenerator: Sendable {
     public var names: Int
     public var modulus: Int
     public var maxFanIn: Int
+    /// Fewest operands of a computed node (1 in the task itself).
+    public var minFanIn: Int
 
-    public init(nodes: Int, leaves: Int = 6, names: Int = 128, modulus: Int = 23, maxFanIn: Int = 3) {
+    public init(nodes: Int, leaves: Int = 6, names: Int = 128, modulus: Int = 23, maxFanIn: Int = 3, minFanIn: Int = 1) {
         self.nodes = nodes
         self.leaves = leaves
         self.names = names
         self.modulus = modulus
         self.maxFanIn = maxFanIn
+        self.minFanIn = minFanIn
     }
 
     /// Throws when the sizes cannot make a graph.
@@ -25,7 +28,8 @@ public struct GraphGenerator: Sendable {
         try check(nodes >= leaves, "a graph of \(nodes) nodes cannot have \(leaves) leaves")
         try check(nodes <= names, "\(nodes) nodes need \(nodes) distinct names but only \(names) exist")
         try check(modulus >= 2, "the modulus must be at least 2, found \(modulus)")
-        try check(maxFanIn >= 1, "the fan-in must be at least 1, found \(maxFanIn)")
+        try check(minFanIn >= 1 && maxFanIn >= minFanIn, "the fan-in range must satisfy 1 ≤ min ≤ max, found \(minFanIn)…\(maxFanIn)")
+        try check(leaves >= minFanIn || nodes == leaves, "a fan-in of at least \(minFanIn) needs at least \(minFanIn) leaves, found \(leaves)")
     }
 
     /// A graph drawn from `rng`.
@@ -40,7 +44,9 @@ public struct GraphGenerator: Sendable {
                 literal.append(rng.below(modulus))
                 depth.append(0)
             } else {
-                let fanIn = 1 + rng.below(min(maxFanIn, i))
+                // With minFanIn 1 this draws exactly as before (1 + below(min(maxFanIn, i))).
+                let low = min(minFanIn, i), high = min(maxFanIn, i)
+                let fanIn = low + rng.below(high - low + 1)
                 let chosen = rng.sample(fanIn, from: i)
                 operands.append(chosen)
                 literal.append(nil)

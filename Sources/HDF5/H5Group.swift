@@ -136,8 +136,11 @@ public final class H5Group: H5Object {
 
     /// Writes `values` (row-major, filling `shape`; [] is a scalar) as a new fixed-size
     /// dataset `name`: contiguous, or chunked and gzip-compressed at level `compression`.
+    ///
+    /// `shuffle` adds HDF5's byte-shuffle filter before gzip: float bytes grouped by significance
+    /// compress far better (weights and Adam moments: ≈ 20 % smaller instead of ≈ 5 %).
     public func write<T: H5Scalar>(_ name: String, _ values: [T], shape: [Int],
-                                   compression: Int? = nil) throws {
+                                   compression: Int? = nil, shuffle: Bool = false) throws {
         try checkOpen()
         let target = joinPath(path, name)
         try checkGzipLevel(compression)
@@ -166,6 +169,7 @@ public final class H5Group: H5Object {
         if let level = compression, !shape.isEmpty, elementCount(shape) > 0 {
             let chunk = chunkShape(for: shape, elementSize: MemoryLayout<T>.stride)
             guard H5Pset_chunk(dcpl, Int32(chunk.count), chunk) >= 0,
+                  !shuffle || H5Pset_shuffle(dcpl) >= 0,
                   H5Pset_deflate(dcpl, UInt32(level)) >= 0 else {
                 throw failure("set up compression for", target)
             }

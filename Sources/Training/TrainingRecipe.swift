@@ -101,6 +101,8 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
             try check((stage.names ?? names) <= names && stage.maxNodes <= (stage.names ?? names),
                       "curriculum stage \"\(stage)\" needs max-nodes ≤ its names ≤ the model's \(names) names")
             try check((1...3).contains(stage.maxFanIn), "curriculum stage \"\(stage)\" needs a fan-in of 1, 2 or 3, found \(stage.maxFanIn)")
+            try check((1...stage.maxFanIn).contains(stage.minFanIn) && stage.leaves >= stage.minFanIn,
+                      "curriculum stage \"\(stage)\" needs 1 ≤ min fan-in ≤ max fan-in and at least min fan-in leaves")
         }
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
         try check(advanceWindow > 0, "--advance-window must be positive")
@@ -125,19 +127,23 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
     /// (fan-in 1) rewards fetching one operand by name on its own: with two or more operands,
     /// one operand's value says nothing about the sum mod 23.
     public var maxFanIn: Int
+    /// Fewest operands per computed node (1 in the task). A stage of sums only (2-2) has no
+    /// copies, so no single fetched value predicts the answer.
+    public var minFanIn: Int
     /// Names drawn from only the first `names` of the vocabulary (nil: all of them). Matching a
     /// name against its definition is learnt per name; a few names see many more examples each.
     public var names: Int?
 
-    public init(leaves: Int, minNodes: Int, maxNodes: Int, maxFanIn: Int = 3, names: Int? = nil) {
+    public init(leaves: Int, minNodes: Int, maxNodes: Int, maxFanIn: Int = 3, minFanIn: Int = 1, names: Int? = nil) {
         self.leaves = leaves
         self.minNodes = minNodes
         self.maxNodes = maxNodes
         self.maxFanIn = maxFanIn
+        self.minFanIn = minFanIn
         self.names = names
     }
 
-    enum CodingKeys: String, CodingKey { case leaves, minNodes, maxNodes, maxFanIn, names }
+    enum CodingKeys: String, CodingKey { case leaves, minNodes, maxNodes, maxFanIn, minFanIn, names }
 
     /// Decodes a stage; checkpoints written before fan-in stages existed mean fan-in up to 3.
     public init(from decoder: Decoder) throws {
@@ -146,16 +152,17 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
         minNodes = try c.decode(Int.self, forKey: .minNodes)
         maxNodes = try c.decode(Int.self, forKey: .maxNodes)
         maxFanIn = try c.decodeIfPresent(Int.self, forKey: .maxFanIn) ?? 3
+        minFanIn = try c.decodeIfPresent(Int.self, forKey: .minFanIn) ?? 1
         names = try c.decodeIfPresent(Int.self, forKey: .names)
     }
 
     public var description: String {
-        "\(leaves) leaves, \(minNodes)–\(maxNodes) nodes" + (maxFanIn == 3 ? "" : ", fan-in ≤ \(maxFanIn)")
+        "\(leaves) leaves, \(minNodes)–\(maxNodes) nodes" + (minFanIn > 1 ? ", fan-in \(minFanIn)–\(maxFanIn)" : maxFanIn == 3 ? "" : ", fan-in ≤ \(maxFanIn)")
             + (names.map { ", \($0) names" } ?? "")
     }
 
-    /// Parses `L:MIN-MAX[/F][@N]` (leaves, node range, largest fan-in, names), e.g. `2:3-5`,
-    /// `4:5-8/1`, `2:3-4/1@8`.
+    /// Parses `L:MIN-MAX[/F|/FMIN-FMAX][@N]` (leaves, node range, fan-in, names), e.g. `2:3-5`,
+    /// `4:5-8/1`, `2:3-4/1@8`, `3:4-6/2-2` (sums of exactly two).
     public static func parse(_ text: String) -> CurriculumStage? {
         let nameParts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard nameParts.count <= 2 else { return nil }
@@ -166,16 +173,21 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
         }
         let fanParts = nameParts[0].split(separator: "/", omittingEmptySubsequences: false)
         guard fanParts.count <= 2 else { return nil }
-        var fanIn = 3
+        var fanIn = 3, minFanIn = 1
         if fanParts.count == 2 {
-            guard let f = Int(fanParts[1]) else { return nil }
+            let fans = fanParts[1].split(separator: "-", omittingEmptySubsequences: false)
+            guard fans.count <= 2, let f = Int(fans[fans.count - 1]) else { return nil }
             fanIn = f
+            if fans.count == 2 {
+                guard let low = Int(fans[0]) else { return nil }
+                minFanIn = low
+            }
         }
         let parts = fanParts[0].split(separator: ":")
         guard parts.count == 2, let leaves = Int(parts[0]) else { return nil }
         let range = parts[1].split(separator: "-")
         guard range.count == 2, let low = Int(range[0]), let high = Int(range[1]) else { return nil }
-        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high, maxFanIn: fanIn, names: names)
+        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high, maxFanIn: fanIn, minFanIn: minFanIn, names: names)
     }
 }
 

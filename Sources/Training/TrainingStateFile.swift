@@ -6,6 +6,9 @@ import Transformer
 /// history as root attributes, and (for resumable files) a `/training_state` group with the
 /// AdamW moments, the step and the data generator's state.
 public enum TrainingStateFile {
+    /// The gzip level of resume files (weights and Adam moments, byte-shuffled first).
+    static let resumeCompression = 6
+
     /// Writes the checkpoint atomically; `includeOptimizer` adds what `--resume` needs.
     public static func save(model: Model, state: TrainingState, history: [String], to path: String,
                             includeOptimizer: Bool) throws {
@@ -26,11 +29,16 @@ public enum TrainingStateFile {
             // Through the Float's shortest text, so h5py shows 0.1 rather than 0.10000000149.
             "dropout": Double(String(state.recipe.dropoutRate)) ?? Double(state.recipe.dropoutRate),
         ]
-        try Checkpoint.save(model, to: path, attributes: attributes, numericAttributes: numeric) { root in
+        // Resume files are three times the model and are committed between sessions: shuffled and
+        // gzipped they fit under the repository's 20 MiB per file (22.3 → 18.6 MiB), for ≈ 1 s a save.
+        let compression = includeOptimizer ? resumeCompression : nil
+        try Checkpoint.save(model, to: path, attributes: attributes, numericAttributes: numeric, compression: compression) { root in
             guard includeOptimizer else { return }
             let group = try root.createGroup("training_state")
-            try group.write("first_moment", state.optimizer.firstMoment, shape: [state.optimizer.firstMoment.count])
-            try group.write("second_moment", state.optimizer.secondMoment, shape: [state.optimizer.secondMoment.count])
+            try group.write("first_moment", state.optimizer.firstMoment, shape: [state.optimizer.firstMoment.count],
+                            compression: compression, shuffle: true)
+            try group.write("second_moment", state.optimizer.secondMoment, shape: [state.optimizer.secondMoment.count],
+                            compression: compression, shuffle: true)
             try group.setAttribute("step", state.step)
             try group.setAttribute("optimizer_step", state.optimizer.step)
             try group.setAttribute("rng_state", state.rngState.map { Int(Int64(bitPattern: $0)) })

@@ -11,9 +11,10 @@ public enum Checkpoint {
     /// Writes `model` to `path` atomically (a temporary file renamed into place), so an
     /// interrupted save never leaves a half-written checkpoint under the final name.
     ///
-    /// `attributes` become extra root attributes (training metadata); `extra` may add groups.
+    /// `attributes` become extra root attributes (training metadata); `extra` may add groups;
+    /// `compression` (a gzip level) stores the weights shuffled and compressed.
     public static func save(_ model: Model, to path: String, attributes: [String: String] = [:],
-                            numericAttributes: [String: Double] = [:],
+                            numericAttributes: [String: Double] = [:], compression: Int? = nil,
                             extra: ((H5Group) throws -> Void)? = nil) throws {
         let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         do {
@@ -39,7 +40,8 @@ public enum Checkpoint {
             for (key, value) in numericAttributes.sorted(by: { $0.key < $1.key }) { try root.setAttribute(key, value) }
             let values = model.parameters
             for slot in model.layout.slots {
-                try root.write(slot.name, Array(values[slot.offset..<(slot.offset + slot.count)]), shape: slot.shape)
+                try root.write(slot.name, Array(values[slot.offset..<(slot.offset + slot.count)]), shape: slot.shape,
+                               compression: compression, shuffle: compression != nil)
             }
             try extra?(root)
             try file.flush()

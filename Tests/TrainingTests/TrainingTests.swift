@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GraphTask
+import HDF5
 @testable import Training
 @testable import Transformer
 
@@ -207,6 +208,12 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
             return path
         }
         try first.run(stopAfter: 13)
+        // Resume files are stored shuffled and gzipped (weights and moments alike).
+        let file = try H5File.open(path)
+        let datasets = try file.tree().filter { $0.kind == .dataset && $0.path != "/training_state/stage_window" }
+        file.close()
+        #expect(datasets.count > 2)
+        #expect(datasets.allSatisfy { $0.compression == TrainingStateFile.resumeCompression })
         let (model, state, history) = try TrainingStateFile.load(path)
         #expect(state.step == 13)
         #expect(history == ["test"])
@@ -287,6 +294,29 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         let old = try JSONDecoder().decode(CurriculumStage.self, from: Data(#"{"leaves":2,"minNodes":3,"maxNodes":5}"#.utf8))
         #expect(old.maxFanIn == 3)
         recipe.stages = [CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, maxFanIn: 4)]
+        #expect(throws: TrainingError.self) { try recipe.validate() }
+    }
+    @Test func aSumsStageDrawsOnlyEquationsWithItsFanInRange() throws {
+        let stage = try #require(CurriculumStage.parse("3:4-6/2-2"))
+        #expect(stage == CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 6, maxFanIn: 2, minFanIn: 2))
+        #expect(CurriculumStage.parse("3:4-6/2-3@8") == CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 6, maxFanIn: 3, minFanIn: 2, names: 8))
+        #expect(CurriculumStage.parse("3:4-6/2-") == nil)
+        #expect(CurriculumStage.parse("3:4-6/1-2-3") == nil)
+        var recipe = tinyRecipe(steps: 1)
+        recipe.stages = [stage]
+        try recipe.validate()
+        let data = TrainingData(recipe: recipe)
+        var rng = TaskRNG(seed: 5)
+        var fanIns = Set<Int>()
+        for _ in 0..<50 {
+            let (program, _) = data.graph(nodes: 6, leaves: 3, maxFanIn: 3, minFanIn: 2, rng: &rng)
+            for equation in program.equations where !equation.isLeaf { fanIns.insert(equation.operands.count) }
+        }
+        #expect(fanIns == [2, 3])
+        // A minimum above the maximum, or more operands than there are leaves: refused.
+        recipe.stages = [CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 6, maxFanIn: 2, minFanIn: 3)]
+        #expect(throws: TrainingError.self) { try recipe.validate() }
+        recipe.stages = [CurriculumStage(leaves: 1, minNodes: 4, maxNodes: 6, maxFanIn: 2, minFanIn: 2)]
         #expect(throws: TrainingError.self) { try recipe.validate() }
     }
 }
