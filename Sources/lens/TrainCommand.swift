@@ -33,7 +33,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--leaves", value: "N", help: "leaves per graph (default 6)"),
             OptionSpec(name: "--curriculum-start", value: "N", help: "largest graph at step 0 (default --min-nodes)"),
             OptionSpec(name: "--curriculum-steps", value: "N", help: "steps over which the largest graph grows to --max-nodes (default 0)"),
-            OptionSpec(name: "--curriculum", value: "auto|none|STAGES", help: "stages L:MIN-MAX[/FANIN][@NAMES],… (leaves, nodes, largest fan-in 1-3, default 3, names drawn from the first NAMES) advanced by competence (auto: 2:3-5,3:4-8,4:5-12,6:7-16,6:8-24,6:8-32)"),
+            OptionSpec(name: "--curriculum", value: "auto|none|STAGES", help: "stages L:MIN-MAX[/FANIN|/MIN-MAX][@NAMES],… (leaves, nodes, fan-in within 1-3, default 1-3, names drawn from the first NAMES) advanced by competence (auto: 2:3-5,3:4-8,4:5-12,6:7-16,6:8-24,6:8-32); with --resume, STAGES replace the stages not yet reached and the first starts at once"),
             OptionSpec(name: "--advance-accuracy", value: "X", help: "computed-node accuracy that ends a stage (default 0.9)"),
             OptionSpec(name: "--advance-window", value: "N", help: "steps that accuracy is averaged over (default 200)"),
             OptionSpec(name: "--max-stage-steps", value: "N", help: "steps after which a stage ends anyway (default: no limit; may be changed on --resume)"),
@@ -82,19 +82,26 @@ enum TrainCommand: LensCommand {
             r.stages = TrainingRecipe.defaultStages
             if let last = r.stages.last { (r.leaves, r.minNodes, r.maxNodes) = (last.leaves, last.minNodes, last.maxNodes) }
         case let text:
-            r.stages = try text.split(separator: ",").map { part in
-                guard let stage = CurriculumStage.parse(String(part)) else {
-                    throw UsageError("lens train: --curriculum expects auto, none or stages like 2:3-5,6:8-32; \"\(part)\" is not LEAVES:MIN-MAX")
-                }
-                return stage
-            }
+            r.stages = try stages(text)
             if let last = r.stages.last { (r.leaves, r.minNodes, r.maxNodes) = (last.leaves, last.minNodes, last.maxNodes) }
         }
+        // Stages set the sizes themselves; the linear size ramp (--curriculum-start) is unused then.
+        if !r.stages.isEmpty && a.string("--curriculum-start") == nil { r.curriculumStartNodes = r.minNodes }
         r.advanceAccuracy = try a.double("--advance-accuracy") ?? r.advanceAccuracy
         r.advanceWindow = try a.int("--advance-window", default: r.advanceWindow)
         r.maxStageSteps = try a.int("--max-stage-steps") ?? r.maxStageSteps
         if a.has("--operand-lookup") { r.operandLookup = true }
         return r
+    }
+
+    /// Parses comma-separated curriculum stages (`2:3-5,6:8-32/2-3@16`).
+    static func stages(_ text: String) throws -> [CurriculumStage] {
+        try text.split(separator: ",").map { part in
+            guard let stage = CurriculumStage.parse(String(part)) else {
+                throw UsageError("lens train: --curriculum expects auto, none or stages like 2:3-5,6:8-32; \"\(part)\" is not LEAVES:MIN-MAX[/FAN-IN][@NAMES]")
+            }
+            return stage
+        }
     }
 
     static func modelConfig(_ name: String) throws -> ModelConfig {
@@ -122,6 +129,21 @@ enum TrainCommand: LensCommand {
             // everything else continues exactly as saved.
             if let limit = try a.int("--max-stage-steps") { state.recipe.maxStageSteps = limit }
             if let accuracy = try a.double("--advance-accuracy") { state.recipe.advanceAccuracy = accuracy }
+            if let text = a.string("--curriculum") {
+                // New stages replace those not yet reached: the stages already run stay in the
+                // recipe (they describe the model's history) and the first new one starts now.
+                let next = try stages(text)
+                guard !next.isEmpty else { throw UsageError("lens train: --curriculum on --resume needs at least one stage") }
+                state.recipe.stages = Array(state.recipe.effectiveStages.prefix(state.stage + 1)) + next
+                state.stage += 1
+                state.stageStarts.append(state.step)
+                state.stageWindow = []
+                if let last = next.last {
+                    (state.recipe.leaves, state.recipe.minNodes, state.recipe.maxNodes) = (last.leaves, last.minNodes, last.maxNodes)
+                    state.recipe.curriculumStartNodes = last.minNodes  // unused with stages; keeps validation's range check true
+                }
+                print("curriculum from step \(state.step): " + next.map(\.description).joined(separator: "; "))
+            }
             try state.recipe.validate()
             print("resuming \(resumePath) at step \(state.step) of \(state.recipe.steps)")
         } else {

@@ -157,6 +157,27 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.step == state.step + 5)
     }
 
+    @Test func aCurriculumGivenOnResumeReplacesTheStagesNotYetReached() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try runLens(Array(tinyTraining.dropLast(2)) + ["--curriculum", "3:4-6/2-2,4:5-8", "--stop-after", "4"], in: dir)
+        #expect(first.status == 0, "\(first.error)")
+        let resumed = try runLens(["train", "--resume", "t.h5.resume.h5", "--stop-after", "3", "--out", "t.h5", "--force",
+                                   "--curriculum", "3:4-6/1,4:5-9@16"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        let (_, state, history) = try TrainingStateFile.load(dir + "/t.h5.resume.h5")
+        // The stage that ran stays; the new ones follow it, and the first of them began at step 4.
+        #expect(state.recipe.stages == [CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 6, maxFanIn: 2, minFanIn: 2),
+                                        CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 6, maxFanIn: 1),
+                                        CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 9, names: 16)])
+        #expect(state.stage == 1 && state.stageStarts == [4] && state.step == 7)
+        #expect(state.recipe.maxNodes == 9)
+        #expect(history.count == 2 && history[1].contains("--curriculum 3:4-6/1,4:5-9@16"))
+        let bad = try runLens(["train", "--resume", "t.h5.resume.h5", "--stop-after", "1", "--out", "t.h5", "--force",
+                               "--curriculum", "3:4-6/x"], in: dir)
+        #expect(bad.status == 2 && bad.error.contains("3:4-6/x"), "\(bad.error)")
+    }
+
     @Test func killDuringTrainingNeverLeavesAHalfWrittenCheckpoint() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
