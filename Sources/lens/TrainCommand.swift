@@ -23,9 +23,9 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--steps", value: "N", help: "total optimizer steps (default 100000)"),
             OptionSpec(name: "--stop-after", value: "N", help: "stop this invocation after N steps (the schedule still spans --steps)"),
             OptionSpec(name: "--batch", value: "B", help: "sequences per step (default 32)"),
-            OptionSpec(name: "--lr", value: "X", help: "peak learning rate (default 1e-3)"),
+            OptionSpec(name: "--lr", value: "X", help: "peak learning rate (default 1e-3; may be changed on --resume)"),
             OptionSpec(name: "--warmup", value: "N", help: "linear warm-up steps (default 1000)"),
-            OptionSpec(name: "--weight-decay", value: "X", help: "AdamW decoupled weight decay (default 0.01)"),
+            OptionSpec(name: "--weight-decay", value: "X", help: "AdamW decoupled weight decay (default 0.01; may be changed on --resume)"),
             OptionSpec(name: "--clip", value: "X", help: "gradient-norm clipping (default 1.0)"),
             OptionSpec(name: "--min-nodes", value: "N", help: "smallest training graph (default 8)"),
             OptionSpec(name: "--max-nodes", value: "N", help: "largest training graph (default 32)"),
@@ -129,6 +129,13 @@ enum TrainCommand: LensCommand {
             // everything else continues exactly as saved.
             if let limit = try a.int("--max-stage-steps") { state.recipe.maxStageSteps = limit }
             if let accuracy = try a.double("--advance-accuracy") { state.recipe.advanceAccuracy = accuracy }
+            // The optimiser's peak rate and weight decay may change too (the schedule keeps its
+            // shape and position; the command history records the change).
+            if let rate = try a.double("--lr") { state.recipe.learningRate = Float(rate) }
+            if let decay = try a.double("--weight-decay") {
+                state.recipe.weightDecay = Float(decay)
+                state.optimizer.weightDecay = Float(decay)
+            }
             if let text = a.string("--curriculum") {
                 // New stages replace those not yet reached: the stages already run stay in the
                 // recipe (they describe the model's history) and the first new one starts now.

@@ -157,7 +157,7 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.step == state.step + 5)
     }
 
-    @Test func aCurriculumGivenOnResumeReplacesTheStagesNotYetReached() throws {
+    @Test func aCurriculumOrOptimiserSettingGivenOnResumeChangesTheRunFromThere() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try runLens(Array(tinyTraining.dropLast(2)) + ["--curriculum", "3:4-6/2-2,4:5-8", "--stop-after", "4"], in: dir)
@@ -173,6 +173,13 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(state.stage == 1 && state.stageStarts == [4] && state.step == 7)
         #expect(state.recipe.maxNodes == 9)
         #expect(history.count == 2 && history[1].contains("--curriculum 3:4-6/1,4:5-9@16"))
+        // The peak learning rate and the weight decay may change on resume too.
+        let retuned = try runLens(["train", "--resume", "t.h5.resume.h5", "--stop-after", "1", "--out", "t.h5", "--force",
+                                   "--lr", "2e-4", "--weight-decay", "0.2"], in: dir)
+        #expect(retuned.status == 0, "\(retuned.error)")
+        let (_, changed, _) = try TrainingStateFile.load(dir + "/t.h5.resume.h5")
+        #expect(changed.recipe.learningRate == 2e-4 && changed.recipe.weightDecay == 0.2 && changed.optimizer.weightDecay == 0.2)
+        #expect(changed.recipe.stages == state.recipe.stages && changed.step == 8)
         let bad = try runLens(["train", "--resume", "t.h5.resume.h5", "--stop-after", "1", "--out", "t.h5", "--force",
                                "--curriculum", "3:4-6/x"], in: dir)
         #expect(bad.status == 2 && bad.error.contains("3:4-6/x"), "\(bad.error)")
