@@ -1,8 +1,8 @@
 /// Random computation graphs of the paper's task (DESIGN "The task").
 ///
 /// Nodes 0..<leaves are leaves with a uniform value in Z_modulus; every later node sums
-/// minFanIn…maxFanIn distinct earlier nodes (fan-in uniform; the task's own range is 1…3). Names are drawn without replacement; the equations
-/// are sorted by depth, ties in random order.
+/// minFanIn…maxFanIn distinct earlier nodes (fan-in uniform; the task's own range is 1…3). Names
+/// are drawn without replacement; the equations are sorted by depth, ties in random order.
 public struct GraphGenerator: Sendable {
     public var nodes: Int
     public var leaves: Int

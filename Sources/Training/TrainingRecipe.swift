@@ -56,6 +56,15 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     /// The dropout probability actually used (0 when the recipe has none).
     public var dropoutRate: Float { dropout ?? 0 }
 
+    /// Trains through `stages`: the recorded sizes (`max_nodes`, …) become the last stage's, and
+    /// the linear size ramp, unused with stages, starts at its smallest graph.
+    public mutating func follow(_ stages: [CurriculumStage]) {
+        self.stages = stages
+        guard let last = stages.last else { return }
+        (leaves, minNodes, maxNodes) = (last.leaves, last.minNodes, last.maxNodes)
+        curriculumStartNodes = minNodes
+    }
+
     /// The stages actually used (a single stage when `stages` is empty).
     public var effectiveStages: [CurriculumStage] {
         stages.isEmpty ? [CurriculumStage(leaves: leaves, minNodes: minNodes, maxNodes: maxNodes)] : stages

@@ -63,7 +63,6 @@ enum TrainCommand: LensCommand {
         r.maxNodes = try a.int("--max-nodes", default: r.maxNodes)
         r.maxDepth = try a.int("--max-depth", default: r.maxDepth)
         r.leaves = try a.int("--leaves", default: r.leaves)
-        r.curriculumStartNodes = try a.int("--curriculum-start", default: r.minNodes)
         r.curriculumSteps = try a.int("--curriculum-steps", default: 0)
         r.frontierFraction = Float(try a.double("--frontier") ?? Double(r.frontierFraction))
         r.computableWeight = Float(try a.double("--computable-weight") ?? Double(r.computableWeight))
@@ -79,14 +78,11 @@ enum TrainCommand: LensCommand {
         switch a.string("--curriculum", default: "none") {
         case "none": break
         case "auto":
-            r.stages = TrainingRecipe.defaultStages
-            if let last = r.stages.last { (r.leaves, r.minNodes, r.maxNodes) = (last.leaves, last.minNodes, last.maxNodes) }
+            r.follow(TrainingRecipe.defaultStages)
         case let text:
-            r.stages = try stages(text)
-            if let last = r.stages.last { (r.leaves, r.minNodes, r.maxNodes) = (last.leaves, last.minNodes, last.maxNodes) }
+            r.follow(try stages(text))
         }
-        // Stages set the sizes themselves; the linear size ramp (--curriculum-start) is unused then.
-        if !r.stages.isEmpty && a.string("--curriculum-start") == nil { r.curriculumStartNodes = r.minNodes }
+        r.curriculumStartNodes = try a.int("--curriculum-start") ?? r.minNodes
         r.advanceAccuracy = try a.double("--advance-accuracy") ?? r.advanceAccuracy
         r.advanceWindow = try a.int("--advance-window", default: r.advanceWindow)
         r.maxStageSteps = try a.int("--max-stage-steps") ?? r.maxStageSteps
@@ -141,14 +137,10 @@ enum TrainCommand: LensCommand {
                 // recipe (they describe the model's history) and the first new one starts now.
                 let next = try stages(text)
                 guard !next.isEmpty else { throw UsageError("lens train: --curriculum on --resume needs at least one stage") }
-                state.recipe.stages = Array(state.recipe.effectiveStages.prefix(state.stage + 1)) + next
+                state.recipe.follow(Array(state.recipe.effectiveStages.prefix(state.stage + 1)) + next)
                 state.stage += 1
                 state.stageStarts.append(state.step)
                 state.stageWindow = []
-                if let last = next.last {
-                    (state.recipe.leaves, state.recipe.minNodes, state.recipe.maxNodes) = (last.leaves, last.minNodes, last.maxNodes)
-                    state.recipe.curriculumStartNodes = last.minNodes  // unused with stages; keeps validation's range check true
-                }
                 print("curriculum from step \(state.step): " + next.map(\.description).joined(separator: "; "))
             }
             try state.recipe.validate()

@@ -296,6 +296,7 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         recipe.stages = [CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, maxFanIn: 4)]
         #expect(throws: TrainingError.self) { try recipe.validate() }
     }
+
     @Test func aSumsStageDrawsOnlyEquationsWithItsFanInRange() throws {
         let stage = try #require(CurriculumStage.parse("3:4-6/2-2"))
         #expect(stage == CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 6, maxFanIn: 2, minFanIn: 2))
