@@ -50,6 +50,15 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
         ])
 
+    /// Options that shape a fresh run and are refused on --resume rather than silently ignored.
+    static let fixedOnResume = ["--config", "--seed", "--batch", "--warmup", "--clip", "--min-nodes", "--max-nodes",
+                                "--max-depth", "--leaves", "--curriculum-start", "--curriculum-steps", "--advance-window",
+                                "--frontier", "--computable-weight", "--error-correction", "--init", "--dropout",
+                                "--operand-lookup", "--all-factors"]
+    /// Options a resumed run honours (the command history records them).
+    static let changeableOnResume = ["--steps", "--stop-after", "--lr", "--weight-decay", "--curriculum", "--advance-accuracy",
+                                     "--max-stage-steps", "--checkpoint-every", "--eval-every", "--log-every", "--force"]
+
     static func recipe(from a: ParsedArguments) throws -> TrainingRecipe {
         var r = TrainingRecipe()
         r.seed = UInt64(try a.int("--seed", default: 1))
@@ -116,6 +125,9 @@ enum TrainCommand: LensCommand {
         let commandLine = (["lens"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         var history: [String] = []
         if let resumePath = a.string("--resume") {
+            if let fixed = fixedOnResume.first(where: { a.has($0) || a.string($0) != nil }) {
+                throw UsageError("lens train: \(fixed) cannot change on --resume (the run continues with the recipe saved in \(resumePath)); on resume only " + changeableOnResume.joined(separator: ", ") + " may be given")
+            }
             (model, state, history) = try TrainingStateFile.load(resumePath)
             if let stop = try a.int("--steps"), stop != state.recipe.steps {
                 // Extending a finished run is allowed: the schedule is recomputed for the new length.

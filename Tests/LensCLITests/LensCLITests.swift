@@ -183,6 +183,11 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         let bad = try runLens(["train", "--resume", "t.h5.resume.h5", "--stop-after", "1", "--out", "t.h5", "--force",
                                "--curriculum", "3:4-6/x"], in: dir)
         #expect(bad.status == 2 && bad.error.contains("3:4-6/x"), "\(bad.error)")
+        // A recipe option the resumed run would ignore is refused, naming it.
+        let ignored = try runLens(["train", "--resume", "t.h5.resume.h5", "--stop-after", "1", "--out", "t.h5", "--force",
+                                   "--batch", "64"], in: dir)
+        #expect(ignored.status == 2 && ignored.error.contains("--batch cannot change on --resume"), "\(ignored.error)")
+        #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.step == 8)
     }
 
     @Test func killDuringTrainingNeverLeavesAHalfWrittenCheckpoint() throws {
