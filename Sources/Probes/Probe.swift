@@ -28,17 +28,39 @@ public struct Probe: Sendable, Equatable {
     }
 }
 
+/// The graphs of a `context random` line: one per (nodes, seed) pair.
+public struct RandomGraphs: Sendable, Equatable {
+    public var seeds: [UInt64]
+    public var nodes: [Int]
+    public var leaves = 6
+    /// Operands of a computed node lie in minFanIn…maxFanIn (the task's own range is 1…3).
+    public var minFanIn = 1
+    public var maxFanIn = 3
+    /// Names are drawn from the first `names` of the vocabulary (nil: all of them), as in a
+    /// curriculum stage with `@NAMES`.
+    public var names: Int?
+
+    public init(seeds: [UInt64], nodes: [Int], leaves: Int = 6, minFanIn: Int = 1, maxFanIn: Int = 3, names: Int? = nil) {
+        self.seeds = seeds
+        self.nodes = nodes
+        self.leaves = leaves
+        self.minFanIn = minFanIn
+        self.maxFanIn = maxFanIn
+        self.names = names
+    }
+}
+
 /// One `context` line.
 public enum ContextSpec: Sendable, Equatable {
     /// Random graphs, one per (nodes, seed) pair.
-    case random(seeds: [UInt64], nodes: [Int], leaves: Int, fanIn: Int, at: SourceLocation)
+    case random(RandomGraphs, at: SourceLocation)
     /// A literal program in the text syntax; `at` points at its first character.
     case program(text: String, at: SourceLocation)
 
     /// Where the line is.
     public var location: SourceLocation {
         switch self {
-        case .random(_, _, _, _, let at), .program(_, let at): return at
+        case .random(_, let at), .program(_, let at): return at
         }
     }
 }

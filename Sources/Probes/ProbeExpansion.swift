@@ -100,11 +100,15 @@ extension Probe {
                     if let column = e.column { where_.column = at.column + column - 1 }
                     throw ProbeError.program(where_, e)
                 }
-            case .random(let seeds, let nodes, let leaves, let fanIn, let at):
-                for n in nodes {
-                    for seed in seeds {
-                        let generator = GraphGenerator(nodes: n, leaves: min(leaves, n), names: vocabulary.names,
-                                                       modulus: vocabulary.modulus, maxFanIn: fanIn)
+            case .random(let graphs, let at):
+                if let names = graphs.names, names > vocabulary.names {
+                    throw ProbeError.invalid(at, "names=\(names) exceeds the model's \(vocabulary.names) names")
+                }
+                for n in graphs.nodes {
+                    for seed in graphs.seeds {
+                        let generator = GraphGenerator(nodes: n, leaves: min(graphs.leaves, n), names: graphs.names ?? vocabulary.names,
+                                                       modulus: vocabulary.modulus, maxFanIn: graphs.maxFanIn,
+                                                       minFanIn: graphs.minFanIn)
                         do {
                             result.append(ContextInstance(program: try generator.generate(seed: seed), seed: Int(seed), at: at))
                         } catch let e as ProgramError {

@@ -5,7 +5,7 @@ import Foundation
 public enum ProbeParser {
     /// The keys a line may start with.
     static let keys = ["name", "description", "context", "equation", "fix", "sweep", "combine", "iterations"]
-    static let contextOptions = ["seed", "seeds", "nodes", "leaves", "fanin"]
+    static let contextOptions = ["seed", "seeds", "nodes", "leaves", "fanin", "minfanin", "names"]
 
     /// Reads and parses the probe file at `path`.
     public static func load(path: String) throws -> Probe {
@@ -98,7 +98,8 @@ public enum ProbeParser {
             return .program(text: text, at: at)
         }
         let lineAt = SourceLocation(file: s.file, line: s.line, column: 1)
-        var seeds: [UInt64]?, nodes: [Int]?, leaves = 6, fanIn = 3
+        var seeds: [UInt64]?, nodes: [Int]?, leaves = 6, minFanIn = 1, maxFanIn = 3
+        var names: Int?
         while !s.atEnd {
             s.skipSpaces()
             let optionAt = s.location
@@ -117,17 +118,25 @@ public enum ProbeParser {
             case "nodes":
                 guard values.allSatisfy({ $0 >= 1 }) else { throw ProbeError.invalid(optionAt, "a graph needs at least 1 node") }
                 nodes = values
-            case "leaves", "fanin":
+            default:  // leaves, fanin, minfanin, names: one number each
                 guard values.count == 1, let v = values.first, v >= 1 else {
                     throw ProbeError.invalid(optionAt, "\(option) takes one whole number of at least 1")
                 }
-                if option == "leaves" { leaves = v } else { fanIn = v }
-            default: break
+                switch option {
+                case "leaves": leaves = v
+                case "fanin": maxFanIn = v
+                case "minfanin": minFanIn = v
+                default: names = v
+                }
             }
         }
         guard let seeds else { throw ProbeError.invalid(lineAt, "a random context needs seed=S (or a list, seed=1,2 or seed=1..10)") }
         guard let nodes else { throw ProbeError.invalid(lineAt, "a random context needs nodes=N (or a list, nodes=8,16)") }
-        return .random(seeds: seeds, nodes: nodes, leaves: leaves, fanIn: fanIn, at: lineAt)
+        guard minFanIn <= maxFanIn else {
+            throw ProbeError.invalid(lineAt, "minfanin=\(minFanIn) exceeds fanin=\(maxFanIn); fanin is the largest number of operands")
+        }
+        let graphs = RandomGraphs(seeds: seeds, nodes: nodes, leaves: leaves, minFanIn: minFanIn, maxFanIn: maxFanIn, names: names)
+        return .random(graphs, at: lineAt)
     }
 
     /// `3`, `1,2,5`, `0..9` or a mix: whole numbers (ranges inclusive).

@@ -104,6 +104,8 @@ import GraphTask
         ("context program 1 = x_1; x_5 = x_2\nequation p = r\nfix p = x_1\nfix r = x_9", 1, 26, "x_5 is used but never defined"),
         ("context program 1 = x_1; 2 x_2\nequation p = r\nfix p = x_1\nfix r = x_9", 1, 28, "expected"),
         ("context random seed=1 nodes=300\nequation p = r\nfix p = x_1\nfix r = x_9", 1, 1, "distinct names"),
+        ("context random seed=1 nodes=20 names=16", 1, 1, "only 16 exist"),
+        ("context random seed=1 nodes=8 names=200", 1, 1, "exceeds the model's 128 names"),
     ]
 
     @Test(arguments: 0..<contextErrors.count) func contextErrorsAreLocated(_ index: Int) throws {
@@ -124,6 +126,18 @@ import GraphTask
         #expect(throws: ProbeError.self) { try probe.expand(vocabulary: vocabulary, maximumLength: 50) }
         do { _ = try probe.expand(vocabulary: vocabulary, maximumLength: 50) } catch let error as ProbeError {
             #expect(error.location?.line == 1 && error.description.contains("more than the model accepts (50)"))
+        }
+    }
+
+    /// `names=16 minfanin=2 fanin=2` draws what a `4:5-8/2-2@16` curriculum stage trains on.
+    @Test func randomContextsHonourNamesAndTheFanInRange() throws {
+        let probe = try ProbeParser.parse("context random seed=1..20 nodes=8 leaves=4 names=16 minfanin=2 fanin=2")
+        let e = try probe.expand(vocabulary: vocabulary)
+        #expect(e.count == 20)
+        for (i, seed) in (UInt64(1)...20).enumerated() {
+            let program = try GraphGenerator(nodes: 8, leaves: 4, names: 16, maxFanIn: 2, minFanIn: 2).generate(seed: seed)
+            #expect(program.equations.allSatisfy { $0.target < 16 && ($0.isLeaf || $0.operands.count == 2) })
+            #expect(e.sequences[i] == program.tokenize(vocabulary: vocabulary).iterationInput(0, solution: try program.solve()))
         }
     }
 

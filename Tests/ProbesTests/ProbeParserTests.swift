@@ -22,10 +22,10 @@ import Testing
         #expect(probe.name == "demo-probe")
         #expect(probe.description == "first part second part")
         #expect(probe.contexts.count == 2)
-        guard case .random(let seeds, let nodes, let leaves, let fanIn, let at) = probe.contexts[0] else {
+        guard case .random(let graphs, let at) = probe.contexts[0] else {
             Issue.record("expected a random context"); return
         }
-        #expect(seeds == [1, 2, 3] && nodes == [8, 16] && leaves == 4 && fanIn == 2 && at.line == 5)
+        #expect(graphs == RandomGraphs(seeds: [1, 2, 3], nodes: [8, 16], leaves: 4, maxFanIn: 2) && at.line == 5)
         guard case .program(let program, let programAt) = probe.contexts[1] else { Issue.record("expected a program"); return }
         #expect(program == "17 = x_42; x_42 = x_5")
         #expect(programAt == SourceLocation(file: "demo.probe", line: 6, column: 17))
@@ -58,6 +58,8 @@ import Testing
         ("context random seed=5..2 nodes=8", 1, 21, "is empty"),
         ("context random seed=1 nodes 8", 1, 29, "\"=\" after nodes"),
         ("context random seed=1 nodes=8 leaves=1,2", 1, 31, "one whole number"),
+        ("context random seed=1 nodes=8 names=0", 1, 31, "names takes one whole number of at least 1"),
+        ("context random seed=1 nodes=8 minfanin=3 fanin=2", 1, 1, "minfanin=3 exceeds fanin=2"),
         ("context program", 1, 16, "a program in the text syntax"),
         ("context random seed=1 nodes=8\nequation v0 + = rhs", 2, 15, "a slot name like v0 after \"+\""),
         ("context random seed=1 nodes=8\nequation v0 v1 = rhs", 2, 13, "\"+\" or \"=\""),
