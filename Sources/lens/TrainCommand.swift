@@ -45,6 +45,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--operand-lookup", value: nil, help: "also supervise operand occurrences with their values (grows the mirrored circuit; contrast models only)"),
             OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
             OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
+            OptionSpec(name: "--snapshot-every", value: "N", help: "also keep the model of the first checkpoint past every N steps as MODEL.stepS.h5, for studying how mechanisms emerge (default: none)"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
             OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
             OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
@@ -57,7 +58,7 @@ enum TrainCommand: LensCommand {
                                 "--operand-lookup", "--all-factors"]
     /// Options a resumed run honours (the command history records them).
     static let changeableOnResume = ["--steps", "--stop-after", "--lr", "--weight-decay", "--curriculum", "--advance-accuracy",
-                                     "--max-stage-steps", "--checkpoint-every", "--eval-every", "--log-every", "--force"]
+                                     "--max-stage-steps", "--checkpoint-every", "--snapshot-every", "--eval-every", "--log-every", "--force"]
 
     static func recipe(from a: ParsedArguments) throws -> TrainingRecipe {
         var r = TrainingRecipe()
@@ -97,6 +98,11 @@ enum TrainCommand: LensCommand {
         r.maxStageSteps = try a.int("--max-stage-steps") ?? r.maxStageSteps
         if a.has("--operand-lookup") { r.operandLookup = true }
         return r
+    }
+
+    /// `runs/m.h5` at step 9000 → `runs/m.step9000.h5`: the model as it was then, weights and metadata.
+    static func snapshotPath(_ out: String, step: Int) -> String {
+        (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".step\(step).h5"
     }
 
     /// Parses comma-separated curriculum stages (`2:3-5,6:8-32/2-3@16`).
@@ -208,9 +214,18 @@ enum TrainCommand: LensCommand {
             print("curriculum: stage \(stage) (\(description)) from step \(step)")
             fflush(stdout)
         }
+        let snapshotEvery = try a.int("--snapshot-every")
+        if let snapshotEvery, snapshotEvery <= 0 { throw UsageError("lens train: --snapshot-every must be positive, found \(snapshotEvery)") }
+        var snapshotsTaken = snapshotEvery.map { startStep / $0 } ?? 0
         trainer.onCheckpoint = { model, state in
             try TrainingStateFile.save(model: model, state: state, history: history, to: resumePath, includeOptimizer: true)
             try TrainingStateFile.save(model: model, state: state, history: history, to: out, includeOptimizer: false)
+            // A snapshot when a checkpoint passes the next multiple of N (they need not divide).
+            if let snapshotEvery, state.step / snapshotEvery > snapshotsTaken {
+                snapshotsTaken = state.step / snapshotEvery
+                try TrainingStateFile.save(model: model, state: state, history: history, to: snapshotPath(out, step: state.step),
+                                           includeOptimizer: false)
+            }
             return resumePath
         }
         installStopHandlers()

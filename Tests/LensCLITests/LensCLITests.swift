@@ -128,6 +128,23 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         }
     }
 
+    /// Snapshots land at the first checkpoint past each multiple of N, also across a resume.
+    @Test func snapshotsKeepTheModelAtEveryNSteps() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try runLens(Array(tinyTraining.dropLast(2)) + ["--checkpoint-every", "4", "--snapshot-every", "10", "--stop-after", "22"], in: dir)
+        #expect(first.status == 0, "\(first.error)")
+        let resumed = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--force", "--checkpoint-every", "4",
+                                   "--snapshot-every", "10", "--stop-after", "12"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".step") }.sorted()
+        #expect(snapshots == ["t.step12.h5", "t.step20.h5", "t.step32.h5"], "\(snapshots)")
+        _ = try Checkpoint.load(dir + "/t.step20.h5")
+        #expect(try Checkpoint.attributes(of: dir + "/t.step20.h5")["training_steps"].flatMap(Double.init) == 20)
+        let bad = try runLens(tinyTraining + ["--out", "u.h5", "--snapshot-every", "0"], in: dir)
+        #expect(bad.status == 2 && bad.error.contains("--snapshot-every must be positive"), "\(bad.error)")
+    }
+
     @Test func dropoutIsRecordedInTheCheckpoint() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
