@@ -1,0 +1,19 @@
+#!/bin/sh
+# One line per snapshot of a run (lens train --snapshot-every N): the probe's accuracy at the
+# right-hand side and the heads that find or look up each operand (operand_attention.py --summary).
+#   scripts/plateau/track_snapshots.sh PROBE SNAPSHOT.h5...
+# e.g. scripts/plateau/track_snapshots.sh scripts/plateau/sums16.probe runs/sc/m.step*.h5
+# LENS (default: .build/release/lens) and PYTHON (default: python3 with h5py) can be set.
+set -eu
+[ $# -ge 2 ] || { echo "usage: $0 PROBE SNAPSHOT.h5..." >&2; exit 2; }
+probe=$1; shift
+here=$(dirname "$0")
+lens=${LENS:-.build/release/lens}
+python=${PYTHON:-python3}
+dump=$(mktemp -d)/dump.h5
+trap 'rm -rf "$(dirname "$dump")"' EXIT
+# Numeric order of the step in NAME.stepS.h5, whatever order the shell globbed.
+for model in $(printf '%s\n' "$@" | sed 's/.*\.step\([0-9]*\)\.h5$/\1 &/' | sort -n | cut -d' ' -f2-); do
+    "$lens" run "$probe" --model "$model" --hooks 'blocks.*.attn.hook_pattern' --positions rhs_pos --out "$dump" --force --quiet >/dev/null
+    printf '%s  %s\n' "$(basename "$model")" "$("$python" "$here/operand_attention.py" --summary "$dump")"
+done
