@@ -85,8 +85,9 @@ enum DemoCommand: LensCommand {
             print(line)
         }
         if let fourier = summary.fourier {
-            print(String(format: "   MLP key frequencies: %@; variance explained %.1f %%; share in a + b %.1f %%",
-                         fourier.keyFrequencies.map(String.init).joined(separator: ", "), fourier.varianceExplainedByKey * 100, fourier.aPlusBShare * 100))
+            let keys = fourier.keyFrequencies.isEmpty ? "none" : fourier.keyFrequencies.map(String.init).joined(separator: ", ")
+            print(String(format: "   MLP key frequencies: %@; variance explained %.1f %%; own-frequency share %.1f %% (weighted); share in a + b %.1f %%",
+                         keys, fourier.varianceExplainedByKey * 100, fourier.weightedTopFrequencyFraction * 100, fourier.aPlusBShare * 100))
         }
         if let circuit = summary.circuit { print("   circuit: \(circuit.circuit.rawValue)") }
     }
