@@ -69,8 +69,11 @@ struct ParsedArguments {
 
     func int(_ name: String, default value: Int) throws -> Int { try int(name) ?? value }
 
-    func positiveInt(_ name: String, default value: Int) throws -> Int {
-        let v = try int(name, default: value)
+    func positiveInt(_ name: String, default value: Int) throws -> Int { try positiveInt(name) ?? value }
+
+    /// The option's value when given, which must be positive.
+    func positiveInt(_ name: String) throws -> Int? {
+        guard let v = try int(name) else { return nil }
         guard v > 0 else { throw UsageError("lens \(command): \(name) must be positive, found \(v)") }
         return v
     }

@@ -126,6 +126,7 @@ enum TrainCommand: LensCommand {
 
     static func run(_ a: ParsedArguments) throws {
         let out = try a.require("--out")
+        let snapshotEvery = try a.positiveInt("--snapshot-every")
         let model: Model
         var state: TrainingState
         let commandLine = (["lens"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
@@ -214,8 +215,6 @@ enum TrainCommand: LensCommand {
             print("curriculum: stage \(stage) (\(description)) from step \(step)")
             fflush(stdout)
         }
-        let snapshotEvery = try a.int("--snapshot-every")
-        if let snapshotEvery, snapshotEvery <= 0 { throw UsageError("lens train: --snapshot-every must be positive, found \(snapshotEvery)") }
         var snapshotsTaken = snapshotEvery.map { startStep / $0 } ?? 0
         trainer.onCheckpoint = { model, state in
             try TrainingStateFile.save(model: model, state: state, history: history, to: resumePath, includeOptimizer: true)
