@@ -56,9 +56,10 @@ enum TrainCommand: LensCommand {
                                 "--max-depth", "--leaves", "--curriculum-start", "--curriculum-steps", "--advance-window",
                                 "--frontier", "--computable-weight", "--error-correction", "--init", "--dropout",
                                 "--operand-lookup", "--all-factors"]
-    /// Options a resumed run honours (the command history records them).
-    static let changeableOnResume = ["--steps", "--stop-after", "--lr", "--weight-decay", "--curriculum", "--advance-accuracy",
-                                     "--max-stage-steps", "--checkpoint-every", "--snapshot-every", "--eval-every", "--log-every", "--force"]
+    /// Options a resumed run honours (the command history records them): all the others.
+    static var changeableOnResume: [String] {
+        spec.options.map(\.name).filter { !fixedOnResume.contains($0) && $0 != "--resume" && $0 != "--out" }
+    }
 
     static func recipe(from a: ParsedArguments) throws -> TrainingRecipe {
         var r = TrainingRecipe()
