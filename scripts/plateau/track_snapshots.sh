@@ -13,7 +13,9 @@ python=${PYTHON:-python3}
 dump=$(mktemp -d)/dump.h5
 trap 'rm -rf "$(dirname "$dump")"' EXIT
 # Numeric order of the step in NAME.stepS.h5, whatever order the shell globbed.
-for model in $(printf '%s\n' "$@" | sed 's/.*\.step\([0-9]*\)\.h5$/\1 &/' | sort -n | cut -d' ' -f2-); do
+# Read line by line (not word-split) so paths with spaces survive.
+printf '%s\n' "$@" | sed 's/.*\.step\([0-9]*\)\.h5$/\1\t&/; t; s/^/0\t/' | sort -n -k1,1 | cut -f2- |
+while IFS= read -r model; do
     "$lens" run "$probe" --model "$model" --hooks 'blocks.*.attn.hook_pattern' --positions rhs_pos --out "$dump" --force --quiet >/dev/null
     printf '%s  %s\n' "$(basename "$model")" "$("$python" "$here/operand_attention.py" --summary "$dump")"
 done
