@@ -65,13 +65,32 @@ public final class H5File {
         let fapl = try fileAccessList(path: path, creating: false)
         defer { H5Pclose(fapl) }
         let flags = mode == .readWrite ? lens_H5F_ACC_RDWR() : lens_H5F_ACC_RDONLY()
-        let id = H5Fopen(path, flags, fapl)
+        var id = H5Fopen(path, flags, fapl)
+        var reason = id >= 0 ? "" : hdf5Message()
+        // HDF5 locks files with flock. Another process that has the file open, or a child
+        // process spawned (by any thread) in the instant before it closes inherited
+        // descriptors, holds the lock briefly; wait up to a second before giving up.
+        var waited = 0
+        while id < 0, isLockConflict(reason), waited < 40 {
+            usleep(25_000)
+            waited += 1
+            id = H5Fopen(path, flags, fapl)
+            reason = id >= 0 ? "" : hdf5Message()
+        }
         guard id >= 0 else {
-            var reason = hdf5Message()
             if reason.contains("signature not found") { reason += " (not an HDF5 file?)" }
+            if isLockConflict(reason) {
+                reason = "another process holds it locked (HDF5 locks open files; "
+                    + "wait for that process to finish or close it): \(reason)"
+            }
             throw H5Error.openFailed(path: path, reason: reason)
         }
         return H5File(path: path, mode: mode, id: id)
+    }
+
+    /// Whether an HDF5 open error is a file-lock conflict (EAGAIN from flock).
+    private static func isLockConflict(_ reason: String) -> Bool {
+        reason.contains("Resource temporarily unavailable") || reason.contains("unable to lock file")
     }
 
     /// A file-access property list whose close degree is "strong": closing the file

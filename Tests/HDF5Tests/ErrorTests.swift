@@ -28,6 +28,38 @@ struct ErrorTests {
         }
     }
 
+    /// Holds an exclusive flock on `path` (as HDF5 does for a writer) for `seconds`, from
+    /// another process; returns once the lock is taken.
+    private func lockFromAnotherProcess(_ path: String, seconds: Double) throws -> Process {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["-x", path, "-c", "touch \(path).held; sleep \(seconds)"]
+        try holder.run()
+        while !FileManager.default.fileExists(atPath: path + ".held") { usleep(5_000) }
+        return holder
+    }
+
+    @Test("a file locked by another process: waited for briefly, then a clear error",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock")))
+    func lockedFile() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("locked.h5").path
+            try H5File.create(path).root.write("a", [UInt8(1)], shape: [1])
+
+            let brief = try lockFromAnotherProcess(path, seconds: 0.3)
+            let file = try H5File.open(path, mode: .readWrite)  // waits for the lock
+            #expect(try file.root.childNames() == ["a"])
+            file.close()
+            brief.waitUntilExit()
+            try FileManager.default.removeItem(atPath: path + ".held")
+
+            let long = try lockFromAnotherProcess(path, seconds: 1.6)
+            defer { long.terminate(); long.waitUntilExit() }
+            let error = capture { _ = try H5File.open(path, mode: .readWrite) }
+            #expect(error?.description.contains("another process holds it locked") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("a file of garbage bytes")
     func garbage() throws {
         try withTemporaryDirectory { dir in
