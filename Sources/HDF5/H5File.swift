@@ -65,18 +65,18 @@ public final class H5File {
         let fapl = try fileAccessList(path: path, creating: false)
         defer { H5Pclose(fapl) }
         let flags = mode == .readWrite ? lens_H5F_ACC_RDWR() : lens_H5F_ACC_RDONLY()
-        var id = H5Fopen(path, flags, fapl)
-        var reason = id >= 0 ? "" : hdf5Message()
         // HDF5 locks files with flock. Another process that has the file open, or a child
         // process spawned (by any thread) in the instant before it closes inherited
         // descriptors, holds the lock briefly; wait up to a second before giving up.
-        var waited = 0
-        while id < 0, isLockConflict(reason), waited < 40 {
-            usleep(25_000)
-            waited += 1
+        var id: hid_t
+        var reason = ""
+        var attempts = 0
+        repeat {
+            if attempts > 0 { usleep(25_000) }
+            attempts += 1
             id = H5Fopen(path, flags, fapl)
-            reason = id >= 0 ? "" : hdf5Message()
-        }
+            if id < 0 { reason = hdf5Message() }
+        } while id < 0 && isLockConflict(reason) && attempts <= 40
         guard id >= 0 else {
             if reason.contains("signature not found") { reason += " (not an HDF5 file?)" }
             if isLockConflict(reason) {
