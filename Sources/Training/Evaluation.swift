@@ -13,6 +13,13 @@ public struct SizeEvaluation: Codable, Sendable {
     public var byDepth: [Int: Double]
     public var nodesByDepth: [Int: Int]
     public var maxDepth: Int
+    /// Node accuracy by operand count (0 for leaves), and how many nodes had that count.
+    public var byOperands: [Int: Double] = [:]
+    public var nodesByOperands: [Int: Int] = [:]
+    /// Node accuracy by operand count among computed nodes whose operands all came out right:
+    /// one step of the computation, with the errors carried in from earlier iterations set aside.
+    public var stepAccuracyByOperands: [Int: Double] = [:]
+    public var nodesWithOperandsRight: [Int: Int] = [:]
 }
 
 /// Evaluates a model recurrently through its discrete bottleneck, as in the paper.
@@ -41,6 +48,8 @@ public struct Evaluator: Sendable {
         let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: c.names, modulus: c.modulus, maxFanIn: maxFanIn)
         var rng = TaskRNG(seed: seed &+ UInt64(nodes) &* 0x9E37)
         var correctByDepth: [Int: Int] = [:], countByDepth: [Int: Int] = [:]
+        var correctByOperands: [Int: Int] = [:], countByOperands: [Int: Int] = [:]
+        var stepCorrect: [Int: Int] = [:], stepCount: [Int: Int] = [:]
         var graphsCorrect = 0, done = 0, deepest = 0
         while done < samples {
             let count = min(batchSize, samples - done)
@@ -54,18 +63,29 @@ public struct Evaluator: Sendable {
             let batch = TokenBatch(sequences: sequences, vocabulary: vocabulary)
             let iterations = (programs.map { $0.1.maxDepth }.max() ?? 0) + 1 + extraIterations
             let run = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: iterations)
-            for (b, (_, solution, tokenized)) in programs.enumerated() {
+            for (b, (program, solution, tokenized)) in programs.enumerated() {
                 let t = solution.maxDepth + extraIterations
                 deepest = max(deepest, solution.maxDepth)
-                var allRight = true
-                for (e, layout) in tokenized.layout.enumerated() {
-                    let predicted = run.prediction(iteration: t, sequence: b, position: layout.targetPosition, factor: 3)
-                    let right = Int(predicted) == solution.values[e]
-                    let depth = solution.depths[e]
-                    countByDepth[depth, default: 0] += 1
-                    if right { correctByDepth[depth, default: 0] += 1 } else { allRight = false }
+                let right = tokenized.layout.enumerated().map { e, layout in
+                    Int(run.prediction(iteration: t, sequence: b, position: layout.targetPosition, factor: 3)) == solution.values[e]
                 }
-                if allRight { graphsCorrect += 1 }
+                // Which equation defines each variable, to look up an operand's own result.
+                var definedBy: [Int: Int] = [:]
+                for (e, equation) in program.equations.enumerated() { definedBy[equation.target] = e }
+                for (e, equation) in program.equations.enumerated() {
+                    let depth = solution.depths[e], operands = equation.operands.count
+                    countByDepth[depth, default: 0] += 1
+                    countByOperands[operands, default: 0] += 1
+                    if right[e] {
+                        correctByDepth[depth, default: 0] += 1
+                        correctByOperands[operands, default: 0] += 1
+                    }
+                    if !equation.isLeaf, equation.operands.allSatisfy({ definedBy[$0].map { right[$0] } ?? false }) {
+                        stepCount[operands, default: 0] += 1
+                        if right[e] { stepCorrect[operands, default: 0] += 1 }
+                    }
+                }
+                if !right.contains(false) { graphsCorrect += 1 }
             }
             done += count
             progress?(done)
@@ -74,9 +94,14 @@ public struct Evaluator: Sendable {
         let totalCorrect = correctByDepth.values.reduce(0, +)
         var byDepth: [Int: Double] = [:]
         for (depth, n) in countByDepth { byDepth[depth] = Double(correctByDepth[depth, default: 0]) / Double(n) }
+        var byOperands: [Int: Double] = [:], stepByOperands: [Int: Double] = [:]
+        for (k, n) in countByOperands { byOperands[k] = Double(correctByOperands[k, default: 0]) / Double(n) }
+        for (k, n) in stepCount { stepByOperands[k] = Double(stepCorrect[k, default: 0]) / Double(n) }
         return SizeEvaluation(nodes: nodes, graphs: samples,
                               nodeAccuracy: totalNodes > 0 ? Double(totalCorrect) / Double(totalNodes) : 0,
                               graphAccuracy: Double(graphsCorrect) / Double(max(samples, 1)),
-                              byDepth: byDepth, nodesByDepth: countByDepth, maxDepth: deepest)
+                              byDepth: byDepth, nodesByDepth: countByDepth, maxDepth: deepest,
+                              byOperands: byOperands, nodesByOperands: countByOperands,
+                              stepAccuracyByOperands: stepByOperands, nodesWithOperandsRight: stepCount)
     }
 }

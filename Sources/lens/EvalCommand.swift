@@ -8,7 +8,9 @@ enum EvalCommand: LensCommand {
         name: "eval", synopsis: "--model M [--nodes 8,16,32,64] [--samples 500] [--extra-iterations K] [--json]",
         summary: """
         Evaluates a model recurrently through its discrete bottleneck on random graphs: node
-        accuracy (all depths and by depth) and whole-graph accuracy, for each graph size.
+        accuracy (all depths, by depth, and by operand count) and whole-graph accuracy, for each
+        graph size. "Operands right" is the accuracy of computed nodes whose operands all came
+        out right: one step of the computation, errors carried in from earlier steps set aside.
         Graphs are drawn from a fixed evaluation seed, never from a training stream.
         """,
         options: [
@@ -33,6 +35,10 @@ enum EvalCommand: LensCommand {
             let max_depth: Int
             let by_depth: [String: Double]
             let nodes_by_depth: [String: Int]
+            let by_operands: [String: Double]
+            let nodes_by_operands: [String: Int]
+            let step_accuracy_by_operands: [String: Double]
+            let nodes_with_operands_right: [String: Int]
         }
         let model: String
         let extra_iterations: Int
@@ -64,6 +70,9 @@ enum EvalCommand: LensCommand {
             if !json {
                 let depths = result.byDepth.keys.sorted().map { String(format: "%d:%.3f", $0, result.byDepth[$0] ?? 0) }
                 print("      by depth  " + depths.joined(separator: " "))
+                let operands = result.byOperands.keys.sorted().map { String(format: "%d:%.3f", $0, result.byOperands[$0] ?? 0) }
+                let steps = result.stepAccuracyByOperands.keys.sorted().map { String(format: "%d:%.3f", $0, result.stepAccuracyByOperands[$0] ?? 0) }
+                print("      by operands  " + operands.joined(separator: " ") + "   operands right  " + steps.joined(separator: " "))
             }
             results.append(result)
         }
@@ -71,10 +80,18 @@ enum EvalCommand: LensCommand {
             let report = Report(model: path, extra_iterations: extra, sizes: results.map { r in
                 Report.Size(nodes: r.nodes, graphs: r.graphs, node_accuracy: r.nodeAccuracy, graph_accuracy: r.graphAccuracy,
                             max_depth: r.maxDepth,
-                            by_depth: Dictionary(uniqueKeysWithValues: r.byDepth.map { (String($0.key), $0.value) }),
-                            nodes_by_depth: Dictionary(uniqueKeysWithValues: r.nodesByDepth.map { (String($0.key), $0.value) }))
+                            by_depth: stringKeys(r.byDepth),
+                            nodes_by_depth: stringKeys(r.nodesByDepth),
+                            by_operands: stringKeys(r.byOperands), nodes_by_operands: stringKeys(r.nodesByOperands),
+                            step_accuracy_by_operands: stringKeys(r.stepAccuracyByOperands),
+                            nodes_with_operands_right: stringKeys(r.nodesWithOperandsRight))
             })
             print(try jsonText(report))
         }
+    }
+
+    /// JSON objects need string keys.
+    private static func stringKeys<V>(_ d: [Int: V]) -> [String: V] {
+        Dictionary(uniqueKeysWithValues: d.map { (String($0.key), $0.value) })
     }
 }

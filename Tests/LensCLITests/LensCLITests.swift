@@ -103,6 +103,8 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         let copies = try runLens(["eval", "--model", "m.h5", "--nodes", "8", "--samples", "4", "--max-fan-in", "1", "--json"], in: dir)
         #expect(copies.status == 0, "\(copies.error)")
         #expect(copies.output.contains("\"node_accuracy\""))
+        #expect(copies.output.contains("\"step_accuracy_by_operands\""))
+        #expect(copies.output.contains("\"nodes_by_operands\""))
     }
 
     @Test func existingOutputsAreKeptUnlessForced() throws {

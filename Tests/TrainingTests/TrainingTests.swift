@@ -166,6 +166,17 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         #expect(end.computableAccuracy > 0.3)
         let evaluation = try Evaluator(leaves: 3).evaluate(model: model, nodes: 5, samples: 32)
         #expect(evaluation.nodeAccuracy > 0.3)
+        // The operand-count breakdown covers every node once: 3 leaves and 2 computed nodes per graph.
+        #expect(evaluation.nodesByOperands[0] == 3 * 32)
+        #expect(evaluation.nodesByOperands.values.reduce(0, +) == 5 * 32)
+        #expect(Set(evaluation.nodesByOperands.keys).isSubset(of: [0, 1, 2, 3]))
+        let weighted = evaluation.byOperands.reduce(0.0) { $0 + $1.value * Double(evaluation.nodesByOperands[$1.key] ?? 0) }
+        #expect(abs(weighted / Double(5 * 32) - evaluation.nodeAccuracy) < 1e-9)
+        // One-step accuracy counts computed nodes only, and only those whose operands came out right.
+        #expect(evaluation.nodesWithOperandsRight[0] == nil)
+        for (k, n) in evaluation.nodesWithOperandsRight { #expect(n <= evaluation.nodesByOperands[k] ?? 0) }
+        let copies = try Evaluator(leaves: 3, maxFanIn: 1).evaluate(model: model, nodes: 5, samples: 8)
+        #expect(Set(copies.nodesByOperands.keys) == [0, 1])
     }
 
     @Test func resumeContinuesBitForBit() throws {
