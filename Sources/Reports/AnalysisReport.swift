@@ -53,6 +53,13 @@ public enum AnalysisReport {
                                   series: card.accuracy.map { a in Series(name: "\(a.nodes) nodes", values: (0..<depth).map { $0 < a.byDepth.count ? a.byDepth[$0] : .nan }) },
                                   xTitle: "node depth", yTitle: "node accuracy", yRange: 0...1)
             blocks.append(.figure(lines.svg, caption: "Node accuracy by depth in the graph. Depth d needs d recurrent steps; the paper finds recurrence lets accuracy hold at depths never seen in training."))
+            let measured = card.accuracy.filter { $0.oneStepByOperands.count == 3 }
+            if !measured.isEmpty {
+                let steps = BarChart(categories: ["copies", "sums of two", "sums of three"],
+                                     series: measured.map { Series(name: "\($0.nodes) nodes", values: $0.oneStepByOperands) },
+                                     xTitle: "operands of the node", yTitle: "one-step accuracy", yRange: 0...1)
+                blocks.append(.figure(steps.svg, caption: "One step at a time: accuracy of computed nodes whose operands all came out right, by operand count. Errors here are a missing skill (an operand the model cannot fetch or add); the gap between these bars and the accuracy by depth is errors compounding over iterations."))
+            }
         }
         return ReportSection(id: "model", title: "Model card", blocks: blocks)
     }

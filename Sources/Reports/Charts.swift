@@ -96,7 +96,7 @@ public struct BarChart: Sendable {
         let zero = frame.y(max(frame.yLow, 0))
         for (c, category) in categories.enumerated() {
             let gx = frame.left + Double(c) * groupWidth + groupWidth * 0.1
-            for (i, item) in series.enumerated() where c < item.values.count {
+            for (i, item) in series.enumerated() where c < item.values.count && item.values[c].isFinite {
                 let v = item.values[c]
                 let yy = frame.y(v)
                 s += "<rect x=\"\(coordinate(gx + Double(i) * barWidth))\" y=\"\(coordinate(min(yy, zero)))\" width=\"\(coordinate(max(barWidth - 1, 1)))\" height=\"\(coordinate(abs(zero - yy)))\" fill=\"\(seriesColors[i % seriesColors.count])\"><title>\(escapeHTML("\(item.name) \(category): \(shortNumber(v))"))</title></rect>"

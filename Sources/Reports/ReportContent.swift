@@ -11,13 +11,18 @@ public struct ModelCard: Sendable {
         public var maxDepth: Int
         /// Node accuracy by depth (0 … maxDepth); NaN where no node had that depth.
         public var byDepth: [Double]
-        public init(nodes: Int, graphs: Int, nodeAccuracy: Double, graphAccuracy: Double, maxDepth: Int, byDepth: [Double]) {
+        /// Accuracy of computed nodes with 1, 2 and 3 operands whose operands all came out right
+        /// (one step of the computation); NaN where there was none; empty when not measured.
+        public var oneStepByOperands: [Double]
+        public init(nodes: Int, graphs: Int, nodeAccuracy: Double, graphAccuracy: Double, maxDepth: Int, byDepth: [Double],
+                    oneStepByOperands: [Double] = []) {
             self.nodes = nodes
             self.graphs = graphs
             self.nodeAccuracy = nodeAccuracy
             self.graphAccuracy = graphAccuracy
             self.maxDepth = maxDepth
             self.byDepth = byDepth
+            self.oneStepByOperands = oneStepByOperands
         }
     }
     public var path: String

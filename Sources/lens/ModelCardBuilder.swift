@@ -60,7 +60,8 @@ enum ModelCardBuilder {
                                   n, e.nodeAccuracy, e.graphAccuracy, samples, e.maxDepth))
                 let depths = (0...e.maxDepth).map { e.byDepth[$0] ?? .nan }
                 accuracy.append(.init(nodes: n, graphs: samples, nodeAccuracy: e.nodeAccuracy, graphAccuracy: e.graphAccuracy,
-                                      maxDepth: e.maxDepth, byDepth: depths))
+                                      maxDepth: e.maxDepth, byDepth: depths,
+                                      oneStepByOperands: (1...3).map { e.stepAccuracyByOperands[$0] ?? .nan }))
             }
         }
         return ModelCard(path: path, sha256: try? SHA256.hex(ofFile: path), configuration: configuration, training: training,

@@ -37,6 +37,8 @@ enum ReportCommand: LensCommand {
             let node_accuracy: Double
             let graph_accuracy: Double
             let by_depth: [Double?]
+            /// Computed nodes with 1, 2, 3 operands whose operands came out right.
+            let one_step_by_operands: [Double?]
         }
     }
 
@@ -108,7 +110,8 @@ enum ReportCommand: LensCommand {
         try writeAtomically(page.html, to: html)
         let accuracy = card.accuracy.map { s in
             ReportJSON.Accuracy(nodes: s.nodes, node_accuracy: s.nodeAccuracy, graph_accuracy: s.graphAccuracy,
-                                by_depth: s.byDepth.map { $0.isFinite ? $0 : nil })
+                                by_depth: s.byDepth.map { $0.isFinite ? $0 : nil },
+                                one_step_by_operands: s.oneStepByOperands.map { $0.isFinite ? $0 : nil })
         }
         try writeAtomically(try jsonText(ReportJSON(analysis: summary, accuracy: accuracy, warnings: warnings, dumps: dumps, model: modelPath)), to: json)
         for warning in warnings { printError("warning: " + warning) }

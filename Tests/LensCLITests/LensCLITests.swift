@@ -255,6 +255,8 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(html.contains(percent(fourier?["a_plus_b_share"])))
         let accuracy = (json?["accuracy"] as? [[String: Any]])?.first
         #expect(html.contains(percent(accuracy?["node_accuracy"])))
+        #expect((accuracy?["one_step_by_operands"] as? [Any])?.count == 3)
+        #expect(html.contains("One step at a time"))
 
         // The report folder exists now: refused without --force.
         let dumps = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs", "retrieval_distance", "value_grid"].map { "dumps/\($0).h5" }

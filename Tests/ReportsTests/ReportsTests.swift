@@ -43,6 +43,15 @@ import Testing
         #expect(svg.contains("q 1: -1<"))
     }
 
+    @Test func barChartSkipsNonFiniteBars() {
+        let chart = BarChart(categories: ["copies", "sums of three"], series: [Series(name: "8 nodes", values: [1, .nan])],
+                             xTitle: "operands", yTitle: "accuracy")
+        let svg = chart.svg
+        #expect(svg.contains("8 nodes copies: 1<"))
+        #expect(!svg.contains("sums of three:"))
+        #expect(!svg.contains("nan"))
+    }
+
     @Test func lineChartSkipsNonFinitePoints() {
         let chart = LineChart(x: [0, 1, 2], series: [Series(name: "a", values: [0, .nan, 1])], xTitle: "depth", yTitle: "accuracy")
         #expect(chart.svg.components(separatedBy: "<circle").count - 1 == 2)
