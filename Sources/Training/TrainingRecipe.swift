@@ -65,6 +65,12 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         curriculumStartNodes = minNodes
     }
 
+    /// The largest graph the stages up to and including `stage` draw: what a model at that
+    /// stage has been trained on, where `maxNodes` is where the plan ends.
+    public func largestTrainedNodes(throughStage stage: Int) -> Int {
+        effectiveStages.prefix(max(stage, 0) + 1).map(\.maxNodes).max() ?? maxNodes
+    }
+
     /// The stages actually used (a single stage when `stages` is empty).
     public var effectiveStages: [CurriculumStage] {
         stages.isEmpty ? [CurriculumStage(leaves: leaves, minNodes: minNodes, maxNodes: maxNodes)] : stages

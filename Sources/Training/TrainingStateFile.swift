@@ -22,7 +22,9 @@ public enum TrainingStateFile {
             "training_steps": Double(state.step),
             "training_seconds": state.elapsedSeconds.rounded(),
             "training_tokens": Double(state.tokensSeen),
-            "max_nodes": Double(state.recipe.maxNodes),
+            // The largest graph trained on so far; the plan's last stage may be larger.
+            "max_nodes": Double(state.recipe.largestTrainedNodes(throughStage: state.stage)),
+            "planned_max_nodes": Double(state.recipe.maxNodes),
             "max_depth": Double(state.recipe.maxDepth),
             "seed": Double(state.recipe.seed),
             "curriculum_stage": Double(state.stage),

@@ -39,7 +39,7 @@ enum ModelCardBuilder {
             let stage = attributes["curriculum_stage"].flatMap { Double($0) }.map { Int($0) }
             if !recipe.stages.isEmpty, let stage, stage < recipe.stages.count {
                 let s = recipe.stages[stage]
-                trainedMaxNodes = s.maxNodes
+                trainedMaxNodes = recipe.largestTrainedNodes(throughStage: stage)
                 training.append(("graphs in training (current stage)", "\(s.minNodes)–\(s.maxNodes) nodes, \(s.leaves) leaves, depth ≤ \(recipe.maxDepth)"))
             } else {
                 trainedMaxNodes = recipe.maxNodes

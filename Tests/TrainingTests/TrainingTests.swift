@@ -274,6 +274,26 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         #expect(trainer.state.stageStarts.count == 2)
         #expect(trainer.state.stageStarts[1] - trainer.state.stageStarts[0] == 5)
     }
+
+    /// `max_nodes` says what the model has seen, not where the curriculum ends.
+    @Test func maxNodesRecordsTheLargestGraphTrainedSoFar() throws {
+        var recipe = tinyRecipe(steps: 1)
+        recipe.follow([CurriculumStage(leaves: 2, minNodes: 3, maxNodes: 5), CurriculumStage(leaves: 3, minNodes: 4, maxNodes: 4),
+                       CurriculumStage(leaves: 3, minNodes: 5, maxNodes: 6)])
+        #expect(recipe.largestTrainedNodes(throughStage: 0) == 5)
+        #expect(recipe.largestTrainedNodes(throughStage: 1) == 5)
+        #expect(recipe.largestTrainedNodes(throughStage: 2) == 6)
+        let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 4)
+        var state = Trainer.freshState(recipe: recipe, layout: model.layout)
+        state.stage = 1
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lens-maxnodes-\(UUID()).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try TrainingStateFile.save(model: model, state: state, history: [], to: path, includeOptimizer: false)
+        let file = try H5File.open(path)
+        defer { file.close() }
+        #expect(try file.root.doubleAttribute("max_nodes") == 5)
+        #expect(try file.root.doubleAttribute("planned_max_nodes") == 6)
+    }
     @Test func aCopyStageDrawsOnlySingleOperandEquations() throws {
         let stage = try #require(CurriculumStage.parse("4:5-8/1"))
         #expect(stage == CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, maxFanIn: 1))
