@@ -141,15 +141,7 @@ public enum CausalChecks {
     /// Hooks that zero `heads` of `layer` in hook_z [B, L, H, Dh] at every position and iteration.
     public static func zeroAblation(config: ModelConfig, layer: Int, heads: [Int]) throws -> Hooks {
         let hooks = Hooks(config: config)
-        let ablated = Set(heads), dh = config.headWidth, h = config.heads
-        try hooks.intervene("blocks.\(layer).attn.hook_z") { _, z in
-            let rows = z.count / (h * dh)
-            z.scalars.withUnsafeMutableBufferPointer { buffer in
-                for r in 0..<rows {
-                    for head in ablated { for i in 0..<dh { buffer[(r * h + head) * dh + i] = 0 } }
-                }
-            }
-        }
+        try hooks.zeroAblate(layer: layer, heads: heads)
         return hooks
     }
 

@@ -22,11 +22,13 @@ public struct Recorder {
     /// The metadata columns naming the recorded query positions, or nil when every position is
     /// recorded (`PositionSelection.all`).
     public let queryColumns: [String]?
+    /// Heads zero-ablated in every forward pass, by layer (empty: the model as trained).
+    public let ablatedHeads: [Int: [Int]]
 
     /// Resolves `hookGlobs` against the model (unknown globs throw with the nearest names) and
     /// checks the iteration and position selections.
     public init(model: Model, expansion: ProbeExpansion, hookGlobs: [String], iterations: [Int], batchSize: Int,
-                positions: PositionSelection = .all) throws {
+                positions: PositionSelection = .all, ablatedHeads: [Int: [Int]] = [:]) throws {
         let resolver = Hooks(config: model.config)
         var selected = Set<String>()
         for glob in hookGlobs { selected.formUnion(try resolver.resolve(glob)) }
@@ -36,6 +38,15 @@ public struct Recorder {
                                                reason: "this probe runs \(expansion.iterations) iterations")
         }
         guard batchSize >= 1 else { throw RecordingError.badBatch("the batch size must be at least 1") }
+        for (layer, heads) in ablatedHeads.sorted(by: { $0.key < $1.key }) {
+            guard (0..<model.config.layers).contains(layer) else {
+                throw RecordingError.badAblation("layer \(layer) does not exist in a model of \(model.config.layers) layers")
+            }
+            if let bad = heads.first(where: { !(0..<model.config.heads).contains($0) }) {
+                throw RecordingError.badAblation("head \(bad) does not exist among the \(model.config.heads) heads of layer \(layer)")
+            }
+        }
+        self.ablatedHeads = ablatedHeads
         self.model = model
         self.expansion = expansion
         self.hooks = resolver.names.filter(selected.contains)
@@ -96,6 +107,8 @@ public struct Recorder {
                                               reason: "a query position (\(bad)) lies outside the \(L) positions of the sequences")
         }
         let hookSet = Hooks(config: model.config)
+        // Ablations first, so that the recorded tensors show what the ablated model computed.
+        for (layer, heads) in ablatedHeads.sorted(by: { $0.key < $1.key }) { try hookSet.zeroAblate(layer: layer, heads: heads) }
         for layout in hookLayouts {
             let full = fullLayout(layout.name)
             let cut = QueryCut(axes: full.axes, shape: full.rowShape)

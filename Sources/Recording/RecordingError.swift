@@ -10,6 +10,8 @@ public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible 
     case noHooks
     /// A `--positions` spec that does not parse or names columns the probe does not have.
     case badPositions(spec: String, reason: String)
+    /// An `--ablate` spec that does not parse or names heads the model does not have.
+    case badAblation(String)
     /// A batch does not match the file's layout (a bug in the caller).
     case badBatch(String)
     /// Writing to the file failed (disk full, file removed, …); the finished batches stay readable.
@@ -29,6 +31,8 @@ public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible 
             return "no hook selected; pass --hooks with one or more globs like 'blocks.*.attn.hook_pattern'"
         case .badPositions(let spec, let reason):
             return "--positions \"\(spec)\": \(reason) (write all, probe, or metadata columns like rhs_pos,operand0_pos)"
+        case .badAblation(let reason):
+            return "--ablate: \(reason) (write LAYER.HEAD pairs like 1.15,0.3)"
         case .badBatch(let reason):
             return "a recorded batch does not fit the file: \(reason)"
         case .noRoom(let path, let sequences, let needed, let available):

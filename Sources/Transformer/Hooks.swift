@@ -42,6 +42,8 @@ public final class Hooks {
     struct Entry { let pattern: String; let iterations: IterationFilter; let kind: Kind }
 
     let validNames: [String]
+    /// Heads per layer and their width, for head-level interventions.
+    let headCount: Int, headWidth: Int
     var entries: [Entry] = []
     /// Names with at least one entry, resolved when entries are added.
     var activeNames: Set<String> = []
@@ -49,6 +51,8 @@ public final class Hooks {
     /// Hooks for a model of `config`.
     public init(config: ModelConfig) {
         validNames = HookPoints(layers: config.layers).names
+        headCount = config.heads
+        headWidth = config.headWidth
     }
 
     /// Every hook name of this model.
@@ -83,6 +87,20 @@ public final class Hooks {
                           _ body: @escaping (HookEvent, inout Tensor) -> Void) throws {
         activeNames.formUnion(try resolve(pattern))
         entries.append(Entry(pattern: pattern, iterations: iterations, kind: .intervene(body)))
+    }
+
+    /// Zeroes `heads` of `layer` in its hook_z [B, L, H, Dh] at every position and iteration
+    /// (zero-ablation: the heads write nothing to the residual stream).
+    public func zeroAblate(layer: Int, heads: [Int]) throws {
+        let ablated = Set(heads), dh = headWidth, h = headCount
+        try intervene("blocks.\(layer).attn.hook_z") { _, z in
+            let rows = z.count / (h * dh)
+            z.scalars.withUnsafeMutableBufferPointer { buffer in
+                for r in 0..<rows {
+                    for head in ablated { for i in 0..<dh { buffer[(r * h + head) * dh + i] = 0 } }
+                }
+            }
+        }
     }
 
     /// Whether any entry may fire at `name` (cheap; checked before any copy is made).

@@ -8,7 +8,7 @@ import Transformer
 /// `lens run`: records a probe's activations into an activation file.
 enum RunCommand: LensCommand {
     static let spec = CommandSpec(
-        name: "run", synopsis: "PROBE --model M --hooks GLOBS --out FILE.h5 [--iterations SPEC] [--positions SEL] [--batch B] [--compress gzip] [--force]",
+        name: "run", synopsis: "PROBE --model M --hooks GLOBS --out FILE.h5 [--iterations SPEC] [--positions SEL] [--ablate L.H,…] [--batch B] [--compress gzip] [--force]",
         summary: """
         Runs a probe (a file, or the name of a shipped probe in probes/) through a model in batches
         and streams the selected hook tensors, tokens, predictions and per-sequence metadata into an
@@ -21,6 +21,7 @@ enum RunCommand: LensCommand {
             OptionSpec(name: "--out", value: "FILE.h5", help: "the activation file to write"),
             OptionSpec(name: "--iterations", value: "SPEC", help: "recorded iterations: all (default), last, first, or indices like 0,2 or 0..3"),
             OptionSpec(name: "--positions", value: "SEL", help: "recorded query positions: all (default, full tensors), probe (rhs_pos, equals_pos, operand{i}_pos), or metadata columns like rhs_pos,operand0_pos"),
+            OptionSpec(name: "--ablate", value: "L.H,…", help: "zero-ablate these heads (layer.head, e.g. 1.15,0.3) in every forward pass; the file records them"),
             OptionSpec(name: "--batch", value: "B", help: "sequences per forward pass (default 16)"),
             OptionSpec(name: "--compress", value: "gzip", help: "gzip (level 4), gzip:N, or none (default)"),
             OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
@@ -38,6 +39,8 @@ enum RunCommand: LensCommand {
         let batch: Int
         let compression: Int?
         let query_columns: [String]?
+        /// Zero-ablated heads as LAYER.HEAD pairs; empty for the model as trained.
+        let ablated_heads: String
         let sequences: Int
         let length: Int
         let probe: String
@@ -69,17 +72,18 @@ enum RunCommand: LensCommand {
         let recorder: Recorder
         do {
             let positions = try PositionSelection.parse(a.string("--positions", default: "all"))
+            let ablated = try a.string("--ablate").map(HeadAblation.parse) ?? [:]
             recorder = try Recorder(model: model, expansion: expansion, hookGlobs: globs, iterations: iterations, batchSize: batch,
-                                    positions: positions)
+                                    positions: positions, ablatedHeads: ablated)
         } catch let error as ModelError {
             throw UsageError("lens run: \(error)")  // an unknown hook glob
         } catch let error as RecordingError {
-            throw UsageError("lens run: \(error)")  // a bad --positions
+            throw UsageError("lens run: \(error)")  // a bad --positions or --ablate
         }
 
         let config = RunConfig(model: model.config, hooks: recorder.hooks, hook_globs: globs, iterations: iterations,
                                run_iterations: expansion.iterations, batch: batch, compression: compression,
-                               query_columns: recorder.queryColumns, sequences: expansion.count, length: expansion.length, probe: probe.name,
+                               query_columns: recorder.queryColumns, ablated_heads: HeadAblation.text(recorder.ablatedHeads), sequences: expansion.count, length: expansion.length, probe: probe.name,
                                probe_file: probePath, slots: expansion.slots, meta: expansion.metaKeys)
         let provenance = DumpProvenance(
             // The equivalent `lens run` command, also when another command (lens demo) ran it.

@@ -107,6 +107,22 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(copies.output.contains("\"nodes_by_operands\""))
     }
 
+    @Test func runAblatesHeadsAndRecordsThem() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try runLens(["init", "--config", "tiny", "--out", "m.h5"], in: dir).status == 0)
+        let bad = try runLens(["run", "slot_var0", "--model", "m.h5", "--hooks", "hook_embed", "--out", "d.h5", "--ablate", "1.9"], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.error.contains("--ablate: head 9 does not exist among the 4 heads of layer 1"), "\(bad.error)")
+        let good = try runLens(["run", "slot_var0", "--model", "m.h5", "--hooks", "blocks.1.attn.hook_z", "--out", "d.h5",
+                                "--ablate", "1.3,0.1", "--quiet"], in: dir)
+        #expect(good.status == 0, "\(good.error)")
+        let file = try H5File.open(dir + "/d.h5")
+        defer { file.close() }
+        let config = try #require(try file.root.stringAttribute("config"))
+        #expect(config.contains("\"ablated_heads\":\"0.1,1.3\"") || config.contains("\"ablated_heads\" : \"0.1,1.3\""), "\(config)")
+    }
+
     @Test func existingOutputsAreKeptUnlessForced() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -40,6 +40,46 @@ let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5",
                                 probe: "rt", probeText: probeText, configJSON: "{\"batch\": 3}")
 
 @Suite struct RecordingTests {
+    /// `--ablate 1.2`: head 2 of layer 1 writes zeros everywhere, the other heads and layer 0
+    /// are untouched, and the heads after it see the change (the block output differs).
+    @Test func ablatedHeadsRecordZerosAndChangeWhatFollows() throws {
+        let (plain, model) = try makeRecorder(hooks: ["blocks.*.attn.hook_z", "blocks.1.hook_resid_post"], iterations: [0], batch: 8)
+        let ablated = try Recorder(model: model, expansion: plain.expansion, hookGlobs: ["blocks.*.attn.hook_z", "blocks.1.hook_resid_post"],
+                                   iterations: [0], batchSize: 8, ablatedHeads: try HeadAblation.parse("1.2"))
+        let a = try plain.runBatch(0..<8), b = try ablated.runBatch(0..<8)
+        let z0 = try #require(a.activations["blocks.0.attn.hook_z"]), z0b = try #require(b.activations["blocks.0.attn.hook_z"])
+        #expect(z0 == z0b)
+        let z1 = try #require(a.activations["blocks.1.attn.hook_z"]), z1b = try #require(b.activations["blocks.1.attn.hook_z"])
+        let (heads, width) = (4, 4)
+        var zeroed = 0, kept = 0, differing = 0
+        for r in 0..<(z1.count / (heads * width)) {
+            for h in 0..<heads {
+                for i in 0..<width {
+                    let k = (r * heads + h) * width + i
+                    if h == 2 { if z1b[k] == 0 { zeroed += 1 }; if z1[k] != 0 { differing += 1 } } else if z1b[k] == z1[k] { kept += 1 }
+                }
+            }
+        }
+        #expect(zeroed == z1.count / heads)
+        #expect(differing > 0)
+        #expect(kept == z1.count / heads * (heads - 1))
+        #expect(a.activations["blocks.1.hook_resid_post"] != b.activations["blocks.1.hook_resid_post"])
+    }
+
+    @Test func badAblationsSayWhatIsWrong() throws {
+        #expect(try HeadAblation.parse("1.15, 0.3,1.15") == [1: [15], 0: [3]])
+        #expect(HeadAblation.text([1: [15, 2], 0: [3]]) == "0.3,1.2,1.15")
+        #expect(throws: RecordingError.badAblation("\"1\" is not a LAYER.HEAD pair")) { try HeadAblation.parse("1") }
+        #expect(throws: RecordingError.badAblation("\"a.b\" is not a LAYER.HEAD pair")) { try HeadAblation.parse("0.1,a.b") }
+        let (plain, model) = try makeRecorder()
+        #expect(throws: RecordingError.badAblation("head 4 does not exist among the 4 heads of layer 1")) {
+            try Recorder(model: model, expansion: plain.expansion, hookGlobs: ["hook_embed"], iterations: [0], batchSize: 2, ablatedHeads: [1: [4]])
+        }
+        #expect(throws: RecordingError.badAblation("layer 2 does not exist in a model of 2 layers")) {
+            try Recorder(model: model, expansion: plain.expansion, hookGlobs: ["hook_embed"], iterations: [0], batchSize: 2, ablatedHeads: [2: [0]])
+        }
+    }
+
     @Test func writerReaderRoundTripEqualsADirectForwardPass() throws {
         try withTemporaryDirectory { dir in
             let (recorder, model) = try makeRecorder()
