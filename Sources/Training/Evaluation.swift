@@ -16,8 +16,9 @@ public struct SizeEvaluation: Codable, Sendable {
     /// Node accuracy by operand count (0 for leaves), and how many nodes had that count.
     public var byOperands: [Int: Double] = [:]
     public var nodesByOperands: [Int: Int] = [:]
-    /// Node accuracy by operand count among computed nodes whose operands all came out right:
-    /// one step of the computation, with the errors carried in from earlier iterations set aside.
+    /// Node accuracy by operand count among computed nodes whose operands' values were right in
+    /// the input of the iteration that is read (what the model actually saw): one step of the
+    /// computation, with the errors carried in from earlier iterations set aside.
     public var stepAccuracyByOperands: [Int: Double] = [:]
     public var nodesWithOperandsRight: [Int: Int] = [:]
 }
@@ -69,9 +70,12 @@ public struct Evaluator: Sendable {
                 let right = tokenized.layout.enumerated().map { e, layout in
                     Int(run.prediction(iteration: t, sequence: b, position: layout.targetPosition, factor: 3)) == solution.values[e]
                 }
-                // Which equation defines each variable, to look up an operand's own result.
-                var definedBy: [Int: Int] = [:]
-                for (e, equation) in program.equations.enumerated() { definedBy[equation.target] = e }
+                // Whether each variable's value slot held its true value in the read iteration's input.
+                var inputRight: [Int: Bool] = [:]
+                for (e, equation) in program.equations.enumerated() {
+                    let slot = (b * batch.length + tokenized.layout[e].targetPosition) * 4 + 3
+                    inputRight[equation.target] = Int(run.inputs[t][slot]) == solution.values[e]
+                }
                 for (e, equation) in program.equations.enumerated() {
                     let depth = solution.depths[e], operands = equation.operands.count
                     countByDepth[depth, default: 0] += 1
@@ -80,7 +84,7 @@ public struct Evaluator: Sendable {
                         correctByDepth[depth, default: 0] += 1
                         correctByOperands[operands, default: 0] += 1
                     }
-                    if !equation.isLeaf, equation.operands.allSatisfy({ definedBy[$0].map { right[$0] } ?? false }) {
+                    if !equation.isLeaf, equation.operands.allSatisfy({ inputRight[$0] ?? false }) {
                         stepCount[operands, default: 0] += 1
                         if right[e] { stepCorrect[operands, default: 0] += 1 }
                     }

@@ -9,8 +9,9 @@ enum EvalCommand: LensCommand {
         summary: """
         Evaluates a model recurrently through its discrete bottleneck on random graphs: node
         accuracy (all depths, by depth, and by operand count) and whole-graph accuracy, for each
-        graph size. "Operands right" is the accuracy of computed nodes whose operands all came
-        out right: one step of the computation, errors carried in from earlier steps set aside.
+        graph size. "Operands right" is the accuracy of computed nodes whose operands' values were
+        right in the input of the iteration read: one step of the computation, errors carried in
+        from earlier steps set aside.
         Graphs are drawn from a fixed evaluation seed, never from a training stream.
         """,
         options: [
