@@ -92,6 +92,10 @@ public final class Hooks {
     /// Zeroes `heads` of `layer` in its hook_z [B, L, H, Dh] at every position and iteration
     /// (zero-ablation: the heads write nothing to the residual stream).
     public func zeroAblate(layer: Int, heads: [Int]) throws {
+        // The intervention writes through an unsafe buffer: a head outside the layer must not reach it.
+        if let bad = heads.first(where: { !(0..<headCount).contains($0) }) {
+            throw ModelError.badInput("head \(bad) does not exist among the \(headCount) heads of a layer")
+        }
         let ablated = Set(heads), dh = headWidth, h = headCount
         try intervene("blocks.\(layer).attn.hook_z") { _, z in
             let rows = z.count / (h * dh)

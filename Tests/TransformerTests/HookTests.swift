@@ -72,6 +72,15 @@ func smallConfig() -> ModelConfig {
         }
     }
 
+    @Test func zeroAblationRefusesHeadsOutsideTheLayer() throws {
+        let hooks = Hooks(config: smallConfig())
+        for head in [4, -1] {
+            let error = #expect(throws: ModelError.self) { try hooks.zeroAblate(layer: 1, heads: [0, head]) }
+            #expect(error?.description == "head \(head) does not exist among the 4 heads of a layer")
+        }
+        try hooks.zeroAblate(layer: 1, heads: [0, 3])
+    }
+
     @Test func zeroAblatingEveryHeadEqualsRemovingTheAttentionOutput() throws {
         let config = smallConfig()
         let model = try randomModel(config, seed: 13)
