@@ -48,9 +48,7 @@ public struct Evaluator: Sendable {
         let vocabulary = c.vocabulary
         let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: c.names, modulus: c.modulus, maxFanIn: maxFanIn)
         var rng = TaskRNG(seed: seed &+ UInt64(nodes) &* 0x9E37)
-        var correctByDepth: [Int: Int] = [:], countByDepth: [Int: Int] = [:]
-        var correctByOperands: [Int: Int] = [:], countByOperands: [Int: Int] = [:]
-        var stepCorrect: [Int: Int] = [:], stepCount: [Int: Int] = [:]
+        var byDepth = Tally(), byOperands = Tally(), oneStep = Tally()
         var graphsCorrect = 0, done = 0, deepest = 0
         while done < samples {
             let count = min(batchSize, samples - done)
@@ -77,16 +75,10 @@ public struct Evaluator: Sendable {
                     inputRight[equation.target] = Int(run.inputs[t][slot]) == solution.values[e]
                 }
                 for (e, equation) in program.equations.enumerated() {
-                    let depth = solution.depths[e], operands = equation.operands.count
-                    countByDepth[depth, default: 0] += 1
-                    countByOperands[operands, default: 0] += 1
-                    if right[e] {
-                        correctByDepth[depth, default: 0] += 1
-                        correctByOperands[operands, default: 0] += 1
-                    }
+                    byDepth.add(solution.depths[e], right: right[e])
+                    byOperands.add(equation.operands.count, right: right[e])
                     if !equation.isLeaf, equation.operands.allSatisfy({ inputRight[$0] ?? false }) {
-                        stepCount[operands, default: 0] += 1
-                        if right[e] { stepCorrect[operands, default: 0] += 1 }
+                        oneStep.add(equation.operands.count, right: right[e])
                     }
                 }
                 if !right.contains(false) { graphsCorrect += 1 }
@@ -94,18 +86,29 @@ public struct Evaluator: Sendable {
             done += count
             progress?(done)
         }
-        let totalNodes = countByDepth.values.reduce(0, +)
-        let totalCorrect = correctByDepth.values.reduce(0, +)
-        var byDepth: [Int: Double] = [:]
-        for (depth, n) in countByDepth { byDepth[depth] = Double(correctByDepth[depth, default: 0]) / Double(n) }
-        var byOperands: [Int: Double] = [:], stepByOperands: [Int: Double] = [:]
-        for (k, n) in countByOperands { byOperands[k] = Double(correctByOperands[k, default: 0]) / Double(n) }
-        for (k, n) in stepCount { stepByOperands[k] = Double(stepCorrect[k, default: 0]) / Double(n) }
+        let totalNodes = byDepth.counts.values.reduce(0, +)
+        let totalCorrect = byDepth.correct.values.reduce(0, +)
         return SizeEvaluation(nodes: nodes, graphs: samples,
                               nodeAccuracy: totalNodes > 0 ? Double(totalCorrect) / Double(totalNodes) : 0,
                               graphAccuracy: Double(graphsCorrect) / Double(max(samples, 1)),
-                              byDepth: byDepth, nodesByDepth: countByDepth, maxDepth: deepest,
-                              byOperands: byOperands, nodesByOperands: countByOperands,
-                              stepAccuracyByOperands: stepByOperands, nodesWithOperandsRight: stepCount)
+                              byDepth: byDepth.accuracy, nodesByDepth: byDepth.counts, maxDepth: deepest,
+                              byOperands: byOperands.accuracy, nodesByOperands: byOperands.counts,
+                              stepAccuracyByOperands: oneStep.accuracy, nodesWithOperandsRight: oneStep.counts)
+    }
+}
+
+/// Right answers counted per key (a depth, an operand count): how many, how many right, the ratio.
+struct Tally {
+    var counts: [Int: Int] = [:]
+    var correct: [Int: Int] = [:]
+
+    mutating func add(_ key: Int, right: Bool) {
+        counts[key, default: 0] += 1
+        if right { correct[key, default: 0] += 1 }
+    }
+
+    /// Accuracy per key that was seen at least once.
+    var accuracy: [Int: Double] {
+        Dictionary(uniqueKeysWithValues: counts.map { ($0.key, Double(correct[$0.key, default: 0]) / Double($0.value)) })
     }
 }
