@@ -58,7 +58,7 @@ public enum AnalysisReport {
                 let steps = BarChart(categories: ["copies", "sums of two", "sums of three"],
                                      series: measured.map { Series(name: "\($0.nodes) nodes", values: $0.oneStepByOperands) },
                                      xTitle: "operands of the node", yTitle: "one-step accuracy", yRange: 0...1)
-                blocks.append(.figure(steps.svg, caption: "One step at a time: accuracy of computed nodes whose operands all came out right, by operand count. Errors here are a missing skill (an operand the model cannot fetch or add); the gap between these bars and the accuracy by depth is errors compounding over iterations."))
+                blocks.append(.figure(steps.svg, caption: "One step at a time: accuracy of computed nodes whose operands' values were right in their input, by operand count. Errors here are a missing skill (an operand the model cannot fetch or add); the gap between these bars and the accuracy by depth is errors compounding over iterations."))
             }
         }
         return ReportSection(id: "model", title: "Model card", blocks: blocks)

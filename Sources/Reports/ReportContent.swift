@@ -11,8 +11,8 @@ public struct ModelCard: Sendable {
         public var maxDepth: Int
         /// Node accuracy by depth (0 … maxDepth); NaN where no node had that depth.
         public var byDepth: [Double]
-        /// Accuracy of computed nodes with 1, 2 and 3 operands whose operands all came out right
-        /// (one step of the computation); NaN where there was none; empty when not measured.
+        /// Accuracy of computed nodes with 1, 2 and 3 operands whose operands' values were right in
+        /// their input (one step of the computation); NaN where there was none; empty when not measured.
         public var oneStepByOperands: [Double]
         public init(nodes: Int, graphs: Int, nodeAccuracy: Double, graphAccuracy: Double, maxDepth: Int, byDepth: [Double],
                     oneStepByOperands: [Double] = []) {

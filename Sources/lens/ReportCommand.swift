@@ -37,7 +37,7 @@ enum ReportCommand: LensCommand {
             let node_accuracy: Double
             let graph_accuracy: Double
             let by_depth: [Double?]
-            /// Computed nodes with 1, 2, 3 operands whose operands came out right.
+            /// Accuracy of computed nodes with 1, 2, 3 operands whose operands' values were right in their input.
             let one_step_by_operands: [Double?]
         }
     }
