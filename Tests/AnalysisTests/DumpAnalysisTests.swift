@@ -1,4 +1,5 @@
 import Foundation
+import LensTestSupport
 import Testing
 import Probes
 import Recording
@@ -39,13 +40,6 @@ enum TinyProbes {
         _ = try recorder.record(into: recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: nil))
         return path
     }
-}
-
-func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latentlens-analysis-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try body(directory)
 }
 
 func inUnit(_ x: Double) -> Bool { x.isFinite && x >= -1e-9 && x <= 1 + 1e-9 }

@@ -1,4 +1,5 @@
 import Foundation
+import LensTestSupport
 import Testing
 @testable import HDF5
 
@@ -6,7 +7,7 @@ import Testing
 struct AttributeTests {
     @Test("string, int, double and array attributes on files, groups and datasets")
     func roundTrip() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("attrs.h5").path
             do {
                 let file = try H5File.create(path)
@@ -45,7 +46,7 @@ struct AttributeTests {
 
     @Test("overwriting an attribute replaces its value and type")
     func overwrite() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("over.h5").path
             do {
                 let file = try H5File.create(path)
@@ -66,7 +67,7 @@ struct AttributeTests {
 
     @Test("writing attributes to a read-only file fails with HDF5's reason")
     func readOnly() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("ro.h5").path
             try H5File.create(path).close()
             let file = try H5File.open(path)

@@ -1,4 +1,5 @@
 import Foundation
+import LensTestSupport
 import Testing
 @testable import HDF5
 
@@ -20,7 +21,7 @@ struct ErrorTests {
 
     @Test("a missing file")
     func missingFile() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("nope.h5").path
             let error = capture { _ = try H5File.open(path) }
             #expect(error == .fileNotFound(path: path))
@@ -42,7 +43,7 @@ struct ErrorTests {
     @Test("a file locked by another process: waited for briefly, then a clear error",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock")))
     func lockedFile() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("locked.h5").path
             try H5File.create(path).root.write("a", [UInt8(1)], shape: [1])
 
@@ -62,7 +63,7 @@ struct ErrorTests {
 
     @Test("a file of garbage bytes")
     func garbage() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("garbage.h5").path
             let bytes = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -81,7 +82,7 @@ struct ErrorTests {
 
     @Test("a truncated HDF5 file")
     func truncated() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("cut.h5").path
             do {
                 let file = try H5File.create(path)
@@ -103,7 +104,7 @@ struct ErrorTests {
 
     @Test("a directory")
     func directory() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let error = capture { _ = try H5File.open(dir.path) }
             #expect(error == .openFailed(path: dir.path, reason: "it is a directory, not an HDF5 file"))
             let createError = capture { _ = try H5File.create(dir.path, overwrite: true) }
@@ -116,7 +117,7 @@ struct ErrorTests {
 
     @Test("create refuses an existing file unless overwrite is passed")
     func createOverExisting() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("exists.h5").path
             try H5File.create(path).root.write("old", [UInt8(1)], shape: [1])
             let error = capture { _ = try H5File.create(path) }
@@ -134,7 +135,7 @@ struct ErrorTests {
 
     @Test("missing objects, wrong kinds, duplicates and type mismatches")
     func objectErrors() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("run.h5").path
             let file = try H5File.create(path)
             try file.root.write("a", [Int32(1), 2], shape: [2])
@@ -165,7 +166,7 @@ struct ErrorTests {
 
     @Test("objects fail cleanly once their file is closed")
     func useAfterClose() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("closed.h5").path
             let file = try H5File.create(path)
             let group = try file.root.createGroup("g")

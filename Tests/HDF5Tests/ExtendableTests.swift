@@ -1,4 +1,5 @@
 import Foundation
+import LensTestSupport
 import Testing
 @testable import HDF5
 
@@ -6,7 +7,7 @@ import Testing
 struct ExtendableTests {
     @Test("append 3 rows, close, reopen read-write, append 2 more, read 5")
     func appendAcrossReopen() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("acts.h5").path
             let rows = (0..<5).map { row in (0..<4).map { Float(row * 10 + $0) } }
             do {
@@ -35,7 +36,7 @@ struct ExtendableTests {
 
     @Test("gzip-compressed extendable dataset round trip")
     func compressedExtendable() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("gz.h5").path
             var expected: [Int64] = []
             do {
@@ -60,7 +61,7 @@ struct ExtendableTests {
 
     @Test("hyperslab and row reads match hand-computed values")
     func slices() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let file = try H5File.create(dir.appendingPathComponent("s.h5").path)
             // value at [i, j, k] = 100 i + 10 j + k, shape [3, 4, 5]
             var cube: [Int32] = []
@@ -91,7 +92,7 @@ struct ExtendableTests {
 
     @Test("append checks the number of values and the element type")
     func appendValidation() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let file = try H5File.create(dir.appendingPathComponent("v.h5").path)
             let dataset = try file.root.createExtendableDataset("x", of: Double.self, rowShape: [2], chunkRows: 4)
             do {
@@ -127,7 +128,7 @@ struct ExtendableTests {
 
     @Test("direct writes: resize, write slabs in place, shrink; refused with compression")
     func directWrites() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("d.h5").path
             do {
                 let file = try H5File.create(path)

@@ -1,4 +1,5 @@
 import Foundation
+import LensTestSupport
 import Testing
 @testable import HDF5
 
@@ -24,7 +25,7 @@ struct InteropTests {
           .enabled(if: FileManager.default.isExecutableFile(atPath: h5dumpPath),
                    "h5dump is not installed (apt-get install hdf5-tools)"))
     func h5dump() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("dump.h5").path
             try writeSample(path)
             let (status, output) = try runProcess(h5dumpPath, [path])
@@ -41,9 +42,9 @@ struct InteropTests {
     }
 
     @Test("h5py reads what the wrapper writes",
-          .enabled(if: pythonHasH5py, "python3 has no h5py; skipping the h5py check"))
+          .enabled(if: pythonWithH5py != nil, "no python with h5py and numpy; skipping the h5py check"))
     func h5py() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("py.h5").path
             try writeSample(path)
             let script = """
@@ -58,16 +59,16 @@ struct InteropTests {
             assert f["tokens"].maxshape == (None, 2) and f["tokens"].compression == "gzip"
             print("h5py ok")
             """
-            let (status, output) = try runProcess("/usr/bin/env", ["python3", "-c", script, path])
+            let (status, output) = try runProcess(try #require(pythonWithH5py), ["-c", script, path])
             #expect(status == 0, "h5py check failed: \(output)")
             #expect(output.contains("h5py ok"))
         }
     }
 
     @Test("the wrapper reads what h5py writes",
-          .enabled(if: pythonHasH5py, "python3 has no h5py; skipping the h5py check"))
+          .enabled(if: pythonWithH5py != nil, "no python with h5py and numpy; skipping the h5py check"))
     func fromH5py() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("from-py.h5").path
             let script = """
             import sys, h5py, numpy as np
@@ -82,7 +83,7 @@ struct InteropTests {
                 f.create_dataset("h", data=np.arange(3, dtype=np.int16))
                 f.create_dataset("grow", data=np.ones((4, 2)), maxshape=(None, 2), chunks=(2, 2), compression="gzip")
             """
-            let (status, output) = try runProcess("/usr/bin/env", ["python3", "-c", script, path])
+            let (status, output) = try runProcess(try #require(pythonWithH5py), ["-c", script, path])
             try #require(status == 0, "h5py failed: \(output)")
             let file = try H5File.open(path)
             #expect(try file.root.stringAttribute("name") == "probe")

@@ -1,4 +1,5 @@
 import Foundation
+import LensTestSupport
 import Testing
 @testable import HDF5
 
@@ -6,7 +7,7 @@ import Testing
 struct RoundTripTests {
     @Test("every element type keeps its values and shape")
     func everyDtype() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("types.h5").path
             let floats: [Float] = [1.5, -2.25, .pi, 0, 1e-30, -7]
             let doubles: [Double] = [1.0 / 3.0, -1e300, 42]
@@ -45,7 +46,7 @@ struct RoundTripTests {
 
     @Test("generic read infers the element type")
     func inferredRead() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let file = try H5File.create(dir.appendingPathComponent("a.h5").path)
             try file.root.write("x", [Int64(3), 4], shape: [2])
             let array: H5Array<Int64> = try file.root.dataset("x").read()
@@ -55,7 +56,7 @@ struct RoundTripTests {
 
     @Test("gzip-compressed fixed datasets round trip and report their chunking")
     func compressedFixed() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("gz.h5").path
             let values = (0..<3000).map { Float($0 % 17) * 0.5 }
             let file = try H5File.create(path)
@@ -71,7 +72,7 @@ struct RoundTripTests {
 
     @Test("nested groups: create, open by path, list children")
     func nestedGroups() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("groups.h5").path
             do {
                 let file = try H5File.create(path)
@@ -102,7 +103,7 @@ struct RoundTripTests {
 
     @Test("the same file opened read-write sees earlier writes and allows more")
     func reopenReadWrite() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("rw.h5").path
             try H5File.create(path).root.write("a", [UInt8(1)], shape: [1])
             let file = try H5File.open(path, mode: .readWrite)

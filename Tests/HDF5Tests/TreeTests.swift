@@ -1,4 +1,5 @@
 import Foundation
+import LensTestSupport
 import Testing
 @testable import HDF5
 
@@ -6,7 +7,7 @@ import Testing
 struct TreeTests {
     @Test("tree lists groups and datasets depth first with their details")
     func listing() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryDirectoryURL { dir in
             let path = dir.appendingPathComponent("tree.h5").path
             do {
                 let file = try H5File.create(path)

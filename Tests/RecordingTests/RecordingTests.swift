@@ -5,14 +5,7 @@ import HDF5
 import Probes
 @testable import Recording
 import Transformer
-
-/// A fresh temporary directory, removed after `body`.
-func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latentlens-rec-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try body(directory)
-}
+import LensTestSupport
 
 func smallConfig() -> ModelConfig {
     ModelConfig(layers: 2, heads: 4, modelWidth: 16, headWidth: 4, mlpWidth: 24, relativeWindow: 8, names: 16, modulus: 23)
@@ -241,7 +234,7 @@ let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5",
                 #expect(output.contains("DATASET \"blocks.0.attn.hook_pattern\""))
                 #expect(output.contains("( 8, 2, 4, \(L), \(L) ) / ( H5S_UNLIMITED, 2, 4, \(L), \(L) )"))
             }
-            guard let python = pythonWithH5py() else { return }  // skipped without h5py
+            guard let python = pythonWithH5py else { return }  // skipped without h5py
             let script = """
             import h5py, numpy as np, sys
             f = h5py.File(sys.argv[1], "r")
@@ -261,29 +254,6 @@ let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5",
             #expect(output.contains("h5py ok (8, 2, 4, \(L), \(L))"), "\(output)")
         }
     }
-}
-
-/// Runs `executable`; returns its exit status and standard output + error.
-func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-/// A python that imports h5py: the repository's .venv first, then python3 on PATH; nil when none.
-func pythonWithH5py() -> String? {
-    let venv = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.venv/bin/python").standardized.path
-    for candidate in [venv, "/usr/bin/python3"] where FileManager.default.isExecutableFile(atPath: candidate) {
-        if let (status, _) = try? runProcess(candidate, ["-c", "import h5py, numpy"]), status == 0 { return candidate }
-    }
-    return nil
 }
 
 @Suite struct PositionSelectionTests {
