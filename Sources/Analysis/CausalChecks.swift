@@ -122,11 +122,8 @@ public enum CausalChecks {
     public static func ablate(model: Model, probe: CausalProbe, layer: Int, heads: [Int]) throws -> AblationResult {
         let config = model.config
         try probe.validate(modulus: config.modulus)
-        guard layer >= 0 && layer < config.layers else {
-            throw AnalysisError.badParameter("layer \(layer) does not exist in a model of \(config.layers) layers")
-        }
-        if let bad = heads.first(where: { $0 < 0 || $0 >= config.heads }) {
-            throw AnalysisError.badParameter("head \(bad) does not exist among \(config.heads) heads")
+        if let problem = Hooks.ablationProblem(config: config, layer: layer, heads: heads) {
+            throw AnalysisError.badParameter(problem)
         }
         let expected = (0..<probe.tokens.batch).map { probe.operandValues($0).reduce(0, +) % config.modulus }
         let baseline = try Statistics.accuracy(predicted: answers(model: model, probe: probe, ids: probe.tokens.ids, hooks: nil),

@@ -39,11 +39,8 @@ public struct Recorder {
         }
         guard batchSize >= 1 else { throw RecordingError.badBatch("the batch size must be at least 1") }
         for (layer, heads) in ablatedHeads.sorted(by: { $0.key < $1.key }) {
-            guard (0..<model.config.layers).contains(layer) else {
-                throw RecordingError.badAblation("layer \(layer) does not exist in a model of \(model.config.layers) layers")
-            }
-            if let bad = heads.first(where: { !(0..<model.config.heads).contains($0) }) {
-                throw RecordingError.badAblation("head \(bad) does not exist among the \(model.config.heads) heads of layer \(layer)")
+            if let problem = Hooks.ablationProblem(config: model.config, layer: layer, heads: heads) {
+                throw RecordingError.badAblation(problem)
             }
         }
         self.ablatedHeads = ablatedHeads

@@ -42,8 +42,8 @@ public final class Hooks {
     struct Entry { let pattern: String; let iterations: IterationFilter; let kind: Kind }
 
     let validNames: [String]
-    /// Heads per layer and their width, for head-level interventions.
-    let headCount: Int, headWidth: Int
+    /// The model's shape, for head-level interventions.
+    let config: ModelConfig
     var entries: [Entry] = []
     /// Names with at least one entry, resolved when entries are added.
     var activeNames: Set<String> = []
@@ -51,8 +51,7 @@ public final class Hooks {
     /// Hooks for a model of `config`.
     public init(config: ModelConfig) {
         validNames = HookPoints(layers: config.layers).names
-        headCount = config.heads
-        headWidth = config.headWidth
+        self.config = config
     }
 
     /// Every hook name of this model.
@@ -93,10 +92,10 @@ public final class Hooks {
     /// (zero-ablation: the heads write nothing to the residual stream).
     public func zeroAblate(layer: Int, heads: [Int]) throws {
         // The intervention writes through an unsafe buffer: a head outside the layer must not reach it.
-        if let bad = heads.first(where: { !(0..<headCount).contains($0) }) {
-            throw ModelError.badInput("head \(bad) does not exist among the \(headCount) heads of a layer")
+        if let problem = Hooks.ablationProblem(config: config, layer: layer, heads: heads) {
+            throw ModelError.badInput(problem)
         }
-        let ablated = Set(heads), dh = headWidth, h = headCount
+        let ablated = Set(heads), dh = config.headWidth, h = config.heads
         try intervene("blocks.\(layer).attn.hook_z") { _, z in
             let rows = z.count / (h * dh)
             z.scalars.withUnsafeMutableBufferPointer { buffer in
@@ -105,6 +104,18 @@ public final class Hooks {
                 }
             }
         }
+    }
+
+    /// Why `heads` of `layer` cannot be ablated in a model of `config`, as a sentence; nil when they can.
+    /// Callers that check a user's spec before any forward pass wrap it in their own error.
+    public static func ablationProblem(config: ModelConfig, layer: Int, heads: [Int]) -> String? {
+        guard (0..<config.layers).contains(layer) else {
+            return "layer \(layer) does not exist in a model of \(config.layers) layers"
+        }
+        if let bad = heads.first(where: { !(0..<config.heads).contains($0) }) {
+            return "head \(bad) does not exist among the \(config.heads) heads of layer \(layer)"
+        }
+        return nil
     }
 
     /// Whether any entry may fire at `name` (cheap; checked before any copy is made).

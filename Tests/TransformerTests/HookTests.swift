@@ -76,8 +76,10 @@ func smallConfig() -> ModelConfig {
         let hooks = Hooks(config: smallConfig())
         for head in [4, -1] {
             let error = #expect(throws: ModelError.self) { try hooks.zeroAblate(layer: 1, heads: [0, head]) }
-            #expect(error?.description == "head \(head) does not exist among the 4 heads of a layer")
+            #expect(error?.description == "head \(head) does not exist among the 4 heads of layer 1")
         }
+        let error = #expect(throws: ModelError.self) { try hooks.zeroAblate(layer: 2, heads: [0]) }
+        #expect(error?.description == "layer 2 does not exist in a model of 2 layers")
         try hooks.zeroAblate(layer: 1, heads: [0, 3])
     }
 
