@@ -14,9 +14,13 @@ gives ~0 attention, so a head at 1e-8 on an operand will not find it by gradient
 
 --soften X multiplies the layer's query, key and both relative-position projections by X
 (every attention score by X^2) before measuring, to ask what the gradient would be if the
-patterns were less sharp. Reference tooling only; lens itself needs no python.
+patterns were less sharp. --summary prints one line instead: the accuracy and, per operand,
+the median over the layer's heads of each head's median log10 attention, the best head's, and
+how many heads are above 10^-4 there (whether the layer can still see the operand at all, as
+the training history's tables give it per snapshot). Reference tooling only; lens itself needs
+no python.
 
-    .venv/bin/python scripts/plateau/operand_gradients.py models/default.h5 D.h5 [--layer 0] [--soften 0.7]
+    .venv/bin/python scripts/plateau/operand_gradients.py models/default.h5 D.h5 [--layer 0] [--soften 0.7] [--summary]
 """
 import argparse
 import os
@@ -37,6 +41,7 @@ def main() -> None:
     parser.add_argument("dump")
     parser.add_argument("--layer", type=int, default=0)
     parser.add_argument("--soften", type=float, default=1.0)
+    parser.add_argument("--summary", action="store_true")
     args = parser.parse_args()
 
     model = load_latentlens_checkpoint(args.model)
@@ -71,12 +76,15 @@ def main() -> None:
     scores = kept[scores_name]
     pattern = torch.softmax(scores.detach(), dim=-1)
     accuracy = (value.argmax(-1) == answer).float().mean().item()
-    print(f"{args.dump}: {len(rows)} sequences, accuracy {accuracy:.3f}, loss {loss.item() / len(rows):.3f}"
+    if not args.summary:
+        print(f"{args.dump}: {len(rows)} sequences, accuracy {accuracy:.3f}, loss {loss.item() / len(rows):.3f}"
           + (f", layer {args.layer} softened x{args.soften}" if args.soften != 1.0 else ""))
     # Layer 0 finds operand occurrences (names); layer 1 looks up their values.
     places = [(f"op{i}", f"operand{i}_pos") for i in operands] if args.layer == 0 else \
         [(f"op{i}val", f"operand{i}_value_pos") for i in operands]
-    print(f"layer {args.layer}: per operand {'occurrence' if args.layer == 0 else 'value position'}, attention / median log10 attention / -dL/dscore x 1000")
+    if not args.summary:
+        print(f"layer {args.layer}: per operand {'occurrence' if args.layer == 0 else 'value position'}, attention / median log10 attention / -dL/dscore x 1000")
+    medians = {label: [] for label, _ in places}
     for h in range(scores.shape[1]):
         cells = []
         for label, field in places:
@@ -89,8 +97,17 @@ def main() -> None:
                     own &= torch.tensor(meta[other][:].astype(np.int64)) != key
             a = pattern[rows, h, rhs, key][own]
             g = -scores.grad[rows, h, rhs, key][own]
-            cells.append(f"{label} {a.mean():4.2f} {np.median(np.log10(a.numpy() + 1e-30)):6.1f} {g.mean() * 1e3:+7.2f}")
-        print(f"  h{h:<3}" + "   ".join(cells))
+            median = float(np.median(np.log10(a.numpy() + 1e-30)))
+            medians[label].append(median)
+            cells.append(f"{label} {a.mean():4.2f} {median:6.1f} {g.mean() * 1e3:+7.2f}")
+        if not args.summary:
+            print(f"  h{h:<3}" + "   ".join(cells))
+    if args.summary:
+        parts = [f"acc {accuracy:.3f}"]
+        for label, values in medians.items():
+            parts.append(f"L{args.layer} {label} median {np.median(values):6.1f} best {max(values):5.1f}"
+                         f" heads>-4 {sum(v > -4 for v in values)}")
+        print(" | ".join(parts))
 
 
 if __name__ == "__main__":
