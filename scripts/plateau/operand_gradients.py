@@ -78,23 +78,28 @@ def main() -> None:
     accuracy = (value.argmax(-1) == answer).float().mean().item()
     if not args.summary:
         print(f"{args.dump}: {len(rows)} sequences, accuracy {accuracy:.3f}, loss {loss.item() / len(rows):.3f}"
-          + (f", layer {args.layer} softened x{args.soften}" if args.soften != 1.0 else ""))
+              + (f", layer {args.layer} softened x{args.soften}" if args.soften != 1.0 else ""))
     # Layer 0 finds operand occurrences (names); layer 1 looks up their values.
     places = [(f"op{i}", f"operand{i}_pos") for i in operands] if args.layer == 0 else \
         [(f"op{i}val", f"operand{i}_value_pos") for i in operands]
     if not args.summary:
         print(f"layer {args.layer}: per operand {'occurrence' if args.layer == 0 else 'value position'}, attention / median log10 attention / -dL/dscore x 1000")
+    # Each place's key position per sequence, and the sequences where that place is no other
+    # operand's (a swept operand that repeats another would borrow that operand's attention);
+    # the same for every head, so read once.
+    keys = {field: torch.tensor(meta[field][:].astype(np.int64)) for _, field in places}
+    owns = {}
+    for _, field in places:
+        own = torch.ones(len(rows), dtype=torch.bool)
+        for _, other in places:
+            if other != field:
+                own &= keys[other] != keys[field]
+        owns[field] = own
     medians = {label: [] for label, _ in places}
     for h in range(scores.shape[1]):
         cells = []
         for label, field in places:
-            key = torch.tensor(meta[field][:].astype(np.int64))
-            # Only sequences where this place is no other operand's (a swept operand that
-            # repeats another would borrow that operand's attention).
-            own = torch.ones(len(rows), dtype=torch.bool)
-            for _, other in places:
-                if other != field:
-                    own &= torch.tensor(meta[other][:].astype(np.int64)) != key
+            key, own = keys[field], owns[field]
             a = pattern[rows, h, rhs, key][own]
             g = -scores.grad[rows, h, rhs, key][own]
             median = float(np.median(np.log10(a.numpy() + 1e-30)))
