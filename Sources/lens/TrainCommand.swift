@@ -46,6 +46,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
             OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
             OptionSpec(name: "--snapshot-every", value: "N", help: "also keep the model of the first checkpoint past every N steps as MODEL.stepS.h5, for studying how mechanisms emerge (default: none)"),
+            OptionSpec(name: "--keep-resume-every", value: "N", help: "also keep the resume state of the first checkpoint past every N steps as MODEL.stepS.resume.h5, to branch the run from there later (default: none; each is 3× the model)"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
             OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
             OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
@@ -106,6 +107,11 @@ enum TrainCommand: LensCommand {
         (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".step\(step).h5"
     }
 
+    /// `runs/m.h5` at step 9000 → `runs/m.step9000.resume.h5`: a resume state kept for branching the run later.
+    static func keptResumePath(_ out: String, step: Int) -> String {
+        (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".step\(step).resume.h5"
+    }
+
     /// Parses comma-separated curriculum stages (`2:3-5,6:8-32/2-3@16`).
     static func stages(_ text: String) throws -> [CurriculumStage] {
         try text.split(separator: ",").map { part in
@@ -128,6 +134,7 @@ enum TrainCommand: LensCommand {
     static func run(_ a: ParsedArguments) throws {
         let out = try a.require("--out")
         let snapshotEvery = try a.positiveInt("--snapshot-every")
+        let keepResumeEvery = try a.positiveInt("--keep-resume-every")
         let model: Model
         var state: TrainingState
         let commandLine = (["lens"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
@@ -217,6 +224,7 @@ enum TrainCommand: LensCommand {
             fflush(stdout)
         }
         var snapshotsTaken = snapshotEvery.map { startStep / $0 } ?? 0
+        var resumeStatesKept = keepResumeEvery.map { startStep / $0 } ?? 0
         trainer.onCheckpoint = { model, state in
             try TrainingStateFile.save(model: model, state: state, history: history, to: resumePath, includeOptimizer: true)
             try TrainingStateFile.save(model: model, state: state, history: history, to: out, includeOptimizer: false)
@@ -225,6 +233,11 @@ enum TrainCommand: LensCommand {
                 snapshotsTaken = state.step / snapshotEvery
                 try TrainingStateFile.save(model: model, state: state, history: history, to: snapshotPath(out, step: state.step),
                                            includeOptimizer: false)
+            }
+            if let keepResumeEvery, state.step / keepResumeEvery > resumeStatesKept {
+                resumeStatesKept = state.step / keepResumeEvery
+                try TrainingStateFile.save(model: model, state: state, history: history, to: keptResumePath(out, step: state.step),
+                                           includeOptimizer: true)
             }
             return resumePath
         }

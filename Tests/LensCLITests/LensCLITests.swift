@@ -163,6 +163,24 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(bad.status == 2 && bad.error.contains("--snapshot-every must be positive"), "\(bad.error)")
     }
 
+    /// Kept resume states land beside the snapshots, and a run branched from one continues bit for bit.
+    @Test func keptResumeStatesBranchTheRunBitForBit() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try runLens(Array(tinyTraining.dropLast(2)) + ["--checkpoint-every", "4", "--keep-resume-every", "10", "--stop-after", "22"], in: dir)
+        #expect(first.status == 0, "\(first.error)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".step") }.sorted()
+        #expect(kept == ["t.step12.resume.h5", "t.step20.resume.h5"], "\(kept)")
+        let branch = try runLens(["train", "--resume", "t.step12.resume.h5", "--out", "b.h5", "--checkpoint-every", "4", "--stop-after", "10"], in: dir)
+        #expect(branch.status == 0, "\(branch.error)")
+        #expect(try TrainingStateFile.load(dir + "/t.step12.resume.h5").1.step == 12)
+        let original = try Checkpoint.load(dir + "/t.h5"), branched = try Checkpoint.load(dir + "/b.h5")
+        #expect(try Checkpoint.attributes(of: dir + "/b.h5")["training_steps"].flatMap(Double.init) == 22)
+        #expect(original.parameters == branched.parameters)
+        let bad = try runLens(tinyTraining + ["--out", "u.h5", "--keep-resume-every", "-3"], in: dir)
+        #expect(bad.status == 2 && bad.error.contains("--keep-resume-every must be positive"), "\(bad.error)")
+    }
+
     @Test func dropoutIsRecordedInTheCheckpoint() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
