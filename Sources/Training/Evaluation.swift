@@ -31,6 +31,8 @@ public struct Evaluator: Sendable {
     public var seed: UInt64 = 0xE7A1
     /// Most operands per computed node (1 evaluates copy graphs only).
     public var maxFanIn: Int = 3
+    /// Heads zero-ablated in every forward pass (layer → heads); empty for the model as trained.
+    public var ablatedHeads: [Int: [Int]] = [:]
 
     public init(leaves: Int = 6, extraIterations: Int = 0, batchSize: Int = 16, seed: UInt64 = 0xE7A1, maxFanIn: Int = 3) {
         self.leaves = leaves
@@ -50,6 +52,12 @@ public struct Evaluator: Sendable {
         var rng = TaskRNG(seed: seed &+ UInt64(nodes) &* 0x9E37)
         var byDepth = Tally(), byOperands = Tally(), oneStep = Tally()
         var graphsCorrect = 0, done = 0, deepest = 0
+        var hooks: Hooks?
+        if !ablatedHeads.isEmpty {
+            let ablation = Hooks(config: c)
+            for (layer, heads) in ablatedHeads.sorted(by: { $0.key < $1.key }) { try ablation.zeroAblate(layer: layer, heads: heads) }
+            hooks = ablation
+        }
         while done < samples {
             let count = min(batchSize, samples - done)
             var programs: [(Program, Solution, TokenizedProgram)] = []
@@ -61,7 +69,7 @@ public struct Evaluator: Sendable {
             let sequences = programs.map { $0.2.state(filled: [Bool](repeating: false, count: $0.0.equations.count), solution: $0.1) }
             let batch = TokenBatch(sequences: sequences, vocabulary: vocabulary)
             let iterations = (programs.map { $0.1.maxDepth }.max() ?? 0) + 1 + extraIterations
-            let run = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: iterations)
+            let run = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: iterations, hooks: hooks)
             for (b, (program, solution, tokenized)) in programs.enumerated() {
                 let t = solution.maxDepth + extraIterations
                 deepest = max(deepest, solution.maxDepth)

@@ -108,7 +108,7 @@ public final class Model: @unchecked Sendable {
 }
 
 /// A standard normal sample (Box–Muller) from the task RNG, so initialisation is reproducible.
-func gaussian(_ rng: inout TaskRNG) -> Float {
+public func gaussian(_ rng: inout TaskRNG) -> Float {
     let u1 = max(rng.unitDouble(), 1e-300), u2 = rng.unitDouble()
     return Float((-2 * logDouble(u1)).squareRoot() * cosDouble(2 * Double.pi * u2))
 }

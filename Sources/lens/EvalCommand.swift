@@ -1,11 +1,12 @@
 import Foundation
+import Recording
 import Training
 import Transformer
 
 /// `lens eval`: recurrent accuracy by graph size and depth.
 enum EvalCommand: LensCommand {
     static let spec = CommandSpec(
-        name: "eval", synopsis: "--model M [--nodes 8,16,32,64] [--samples 500] [--extra-iterations K] [--json]",
+        name: "eval", synopsis: "--model M [--nodes 8,16,32,64] [--samples 500] [--extra-iterations K] [--ablate L.H,…] [--json]",
         summary: """
         Evaluates a model recurrently through its discrete bottleneck on random graphs: node
         accuracy (all depths, by depth, and by operand count) and whole-graph accuracy, for each
@@ -23,6 +24,7 @@ enum EvalCommand: LensCommand {
             OptionSpec(name: "--max-fan-in", value: "F", help: "most operands per computed node, 1-3 (default 3; 1 = copy graphs)"),
             OptionSpec(name: "--seed", value: "S", help: "evaluation seed (default 59297)"),
             OptionSpec(name: "--batch", value: "B", help: "graphs per forward pass (default 16)"),
+            OptionSpec(name: "--ablate", value: "L.H,…", help: "zero-ablate these heads (layer.head, e.g. 0.12,1.3) in every forward pass"),
             OptionSpec(name: "--json", value: nil, help: "print JSON instead of a table"),
         ])
 
@@ -42,6 +44,7 @@ enum EvalCommand: LensCommand {
             let nodes_with_operands_right: [String: Int]
         }
         let model: String
+        let ablated_heads: String
         let extra_iterations: Int
         let sizes: [Size]
     }
@@ -53,10 +56,18 @@ enum EvalCommand: LensCommand {
         let samples = try a.positiveInt("--samples", default: 500)
         let extra = try a.int("--extra-iterations", default: 0)
         guard extra >= 0 else { throw UsageError("lens eval: --extra-iterations must not be negative") }
-        let evaluator = Evaluator(leaves: try a.positiveInt("--leaves", default: 6), extraIterations: extra,
+        var evaluator = Evaluator(leaves: try a.positiveInt("--leaves", default: 6), extraIterations: extra,
                                   batchSize: try a.positiveInt("--batch", default: 16),
                                   seed: UInt64(try a.int("--seed", default: 0xE7A1)),
                                   maxFanIn: try a.positiveInt("--max-fan-in", default: 3))
+        if let spec = a.string("--ablate") {
+            evaluator.ablatedHeads = try HeadAblation.parse(spec)
+            for (layer, heads) in evaluator.ablatedHeads {
+                if let problem = Hooks.ablationProblem(config: model.config, layer: layer, heads: heads) {
+                    throw UsageError("lens eval: --ablate: \(problem)")
+                }
+            }
+        }
         guard evaluator.maxFanIn <= 3 else { throw UsageError("lens eval: --max-fan-in must be 1, 2 or 3, found \(evaluator.maxFanIn)") }
         let json = a.has("--json")
         var results: [SizeEvaluation] = []
@@ -78,7 +89,7 @@ enum EvalCommand: LensCommand {
             results.append(result)
         }
         if json {
-            let report = Report(model: path, extra_iterations: extra, sizes: results.map { r in
+            let report = Report(model: path, ablated_heads: HeadAblation.text(evaluator.ablatedHeads), extra_iterations: extra, sizes: results.map { r in
                 Report.Size(nodes: r.nodes, graphs: r.graphs, node_accuracy: r.nodeAccuracy, graph_accuracy: r.graphAccuracy,
                             max_depth: r.maxDepth,
                             by_depth: stringKeys(r.byDepth),

@@ -1,6 +1,7 @@
 import Foundation
 import GraphTask
 import HDF5
+import Recording
 import Training
 import Transformer
 
@@ -47,6 +48,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
             OptionSpec(name: "--snapshot-every", value: "N", help: "also keep the model of the first checkpoint past every N steps as MODEL.stepS.h5, for studying how mechanisms emerge (default: none)"),
             OptionSpec(name: "--keep-resume-every", value: "N", help: "also keep the resume state of the first checkpoint past every N steps as MODEL.stepS.resume.h5, to branch the run from there later (default: none; each is 3× the model)"),
+            OptionSpec(name: "--reset-heads", value: "L.H,…", help: "with --resume: re-draw these attention heads (layer.head) as a fresh model has them and clear their optimizer moments, so hardened heads attend evenly again (default: none)"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
             OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
             OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
@@ -171,8 +173,18 @@ enum TrainCommand: LensCommand {
                 print("curriculum from step \(state.step): " + next.map(\.description).joined(separator: "; "))
             }
             try state.recipe.validate()
+            if let text = a.string("--reset-heads") {
+                guard let heads = try? HeadAblation.parse(text) else {
+                    throw UsageError("lens train: --reset-heads expects LAYER.HEAD pairs like 0.3,0.11, found \"\(text)\"")
+                }
+                try HeadReset.reset(heads, in: model, optimizer: &state.optimizer, seed: state.recipe.seed &+ UInt64(state.step))
+                print("re-initialised heads \(HeadAblation.text(heads)) at step \(state.step) (fresh weights, optimizer moments cleared)")
+            }
             print("resuming \(resumePath) at step \(state.step) of \(state.recipe.steps)")
         } else {
+            if a.string("--reset-heads") != nil {
+                throw UsageError("lens train: --reset-heads re-initialises heads of a trained run, so it needs --resume")
+            }
             try checkOutputPath(out, force: a.has("--force"))
             let recipe = try recipe(from: a)
             try recipe.validate()

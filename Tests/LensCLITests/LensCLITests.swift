@@ -105,6 +105,10 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(copies.output.contains("\"node_accuracy\""))
         #expect(copies.output.contains("\"step_accuracy_by_operands\""))
         #expect(copies.output.contains("\"nodes_by_operands\""))
+        let ablated = try runLens(["eval", "--model", "m.h5", "--nodes", "8", "--samples", "4", "--ablate", "1.3,0.1", "--json"], in: dir)
+        #expect(ablated.status == 0 && ablated.output.contains("\"ablated_heads\" : \"0.1,1.3\""), "\(ablated.output) \(ablated.error)")
+        let missing = try runLens(["eval", "--model", "m.h5", "--nodes", "8", "--samples", "4", "--ablate", "0.4"], in: dir)
+        #expect(missing.status == 2 && missing.error.contains("--ablate") && missing.error.contains("4"), "\(missing.error)")
     }
 
     @Test func runAblatesHeadsAndRecordsThem() throws {
@@ -179,6 +183,25 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(original.parameters == branched.parameters)
         let bad = try runLens(tinyTraining + ["--out", "u.h5", "--keep-resume-every", "-3"], in: dir)
         #expect(bad.status == 2 && bad.error.contains("--keep-resume-every must be positive"), "\(bad.error)")
+    }
+
+    /// `--reset-heads` acts on a resumed run only, says so in the log and in the command history.
+    @Test func resetHeadsNeedsAResumeAndValidHeads() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fresh = try runLens(tinyTraining + ["--reset-heads", "0.1", "--stop-after", "2"], in: dir)
+        #expect(fresh.status == 2 && fresh.error.contains("--reset-heads re-initialises heads of a trained run, so it needs --resume"), "\(fresh.error)")
+        #expect(try runLens(tinyTraining + ["--stop-after", "4"], in: dir).status == 0)
+        let resume = ["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--stop-after", "2"]
+        let badSpec = try runLens(resume + ["--reset-heads", "0:1"], in: dir)
+        #expect(badSpec.status == 2 && badSpec.error.contains("LAYER.HEAD pairs like 0.3,0.11, found \"0:1\""), "\(badSpec.error)")
+        let missing = try runLens(resume + ["--reset-heads", "0.9"], in: dir)
+        #expect(missing.status != 0 && missing.error.contains("head 9 does not exist (the model has heads 0–3)"), "\(missing.error)")
+        let before = try Checkpoint.load(dir + "/t.h5").parameters
+        let good = try runLens(resume + ["--reset-heads", "0.1,1.3"], in: dir)
+        #expect(good.status == 0 && good.output.contains("re-initialised heads 0.1,1.3 at step 4"), "\(good.error)")
+        #expect(try Checkpoint.attributes(of: dir + "/t.h5")["training_command"]?.contains("--reset-heads 0.1,1.3") == true)
+        #expect(try Checkpoint.load(dir + "/t.h5").parameters != before)
     }
 
     @Test func dropoutIsRecordedInTheCheckpoint() throws {

@@ -177,6 +177,18 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         for (k, n) in evaluation.nodesWithOperandsRight { #expect(n <= evaluation.nodesByOperands[k] ?? 0) }
         let copies = try Evaluator(leaves: 3, maxFanIn: 1).evaluate(model: model, nodes: 5, samples: 8)
         #expect(Set(copies.nodesByOperands.keys) == [0, 1])
+        // Zero-ablating every head of both layers is the model with both output projections zeroed:
+        // the same numbers, and far below the intact model (no position sees another).
+        var ablating = Evaluator(leaves: 3)
+        ablating.ablatedHeads = [0: [0, 1, 2, 3], 1: [0, 1, 2, 3]]
+        let ablated = try ablating.evaluate(model: model, nodes: 5, samples: 32)
+        for layer in 0..<2 {
+            let slot = try #require(model.layout.slot(named: "transformer.blocks.layer_\(layer).attn.o_proj.weight"))
+            model.parameterPointer.advanced(by: slot.offset).update(repeating: 0, count: slot.count)
+        }
+        let silenced = try Evaluator(leaves: 3).evaluate(model: model, nodes: 5, samples: 32)
+        #expect(ablated.nodeAccuracy == silenced.nodeAccuracy && ablated.byDepth == silenced.byDepth)
+        #expect(ablated.nodeAccuracy < evaluation.nodeAccuracy - 0.1, "\(ablated.nodeAccuracy) vs \(evaluation.nodeAccuracy)")
     }
 
     @Test func resumeContinuesBitForBit() throws {
