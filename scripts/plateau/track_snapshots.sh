@@ -14,7 +14,8 @@ dump=$(mktemp -d)/dump.h5
 trap 'rm -rf "$(dirname "$dump")"' EXIT
 # Numeric order of the step in NAME.stepS.h5, whatever order the shell globbed.
 # Read line by line (not word-split) so paths with spaces survive.
-printf '%s\n' "$@" | sed 's/.*\.step\([0-9]*\)\.h5$/\1\t&/; t; s/^/0\t/' | sort -n -k1,1 | cut -f2- |
+# Kept resume states (NAME.stepS.resume.h5, lens train --keep-resume-every) match the same glob: skipped.
+printf '%s\n' "$@" | grep -v '\.resume\.h5$' | sed 's/.*\.step\([0-9]*\)\.h5$/\1\t&/; t; s/^/0\t/' | sort -n -k1,1 | cut -f2- |
 while IFS= read -r model; do
     "$lens" run "$probe" --model "$model" --hooks 'blocks.*.attn.hook_pattern' --positions rhs_pos --out "$dump" --force --quiet >/dev/null
     printf '%s  %s\n' "$(basename "$model")" "$("$python" "$here/operand_attention.py" --summary "$dump")"
