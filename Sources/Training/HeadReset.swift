@@ -9,13 +9,23 @@ import Transformer
 /// makes them attend almost uniformly again. What they then learn is up to the data: nothing
 /// here points a head at any position.
 public enum HeadReset {
+    /// Which of a head's parameters are re-drawn.
+    public enum Part: Sendable {
+        /// Where it looks and what it writes: query, key, value and relative-position rows, output columns.
+        case whole
+        /// Where it looks only: query, key and relative-position rows; value and output are kept.
+        case attention
+    }
+
     /// Re-initialises the listed heads (layer → heads) of `model` GPT-2 style and zeroes their AdamW moments.
     ///
     /// Per head: its rows of the query, key, value and both relative-position projections are drawn
     /// from N(0, 0.02) and their biases set to 0; its columns of the output projection are drawn
-    /// from N(0, 0.02). The draws come from their own generator (seeded by `seed` and the head), so
+    /// from N(0, 0.02). With `part: .attention` the value rows and output columns are kept, so
+    /// the head still writes what it wrote, read from wherever it comes to look. The draws come from their own generator (seeded by `seed` and the head), so
     /// the run's data order is untouched.
-    public static func reset(_ heads: [Int: [Int]], in model: Model, optimizer: inout AdamW, seed: UInt64) throws {
+    public static func reset(_ heads: [Int: [Int]], in model: Model, optimizer: inout AdamW, seed: UInt64,
+                             part: Part = .whole) throws {
         let config = model.config
         let dh = config.headWidth, d = config.modelWidth
         for (layer, list) in heads {
@@ -32,7 +42,9 @@ public enum HeadReset {
                 var rng = TaskRNG(seed: seed &* 0x9E37_79B9 &+ UInt64(layer * 1000 + head))
                 let prefix = "transformer.blocks.layer_\(layer).attn."
                 // Rows head·dh ..< (head+1)·dh of each [out, in] projection into the heads.
-                for name in ["q_proj", "k_proj", "v_proj", "relpos_k_proj", "relpos_q_proj"] {
+                let projections = part == .whole ? ["q_proj", "k_proj", "v_proj", "relpos_k_proj", "relpos_q_proj"]
+                                                 : ["q_proj", "k_proj", "relpos_k_proj", "relpos_q_proj"]
+                for name in projections {
                     let weight = try slot(prefix + name + ".weight", model), bias = try slot(prefix + name + ".bias", model)
                     let rows = (weight.offset + head * dh * d)..<(weight.offset + (head + 1) * dh * d)
                     for i in rows { p[i] = 0.02 * gaussian(&rng) }
@@ -42,6 +54,7 @@ public enum HeadReset {
                     optimizer.clearMoments(biasRange)
                 }
                 // Columns head·dh ..< (head+1)·dh of the output projection, which reads the heads.
+                guard part == .whole else { continue }
                 let output = try slot(prefix + "o_proj.weight", model)
                 for row in 0..<d {
                     let columns = (output.offset + row * d + head * dh)..<(output.offset + row * d + (head + 1) * dh)

@@ -49,6 +49,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--snapshot-every", value: "N", help: "also keep the model of the first checkpoint past every N steps as MODEL.stepS.h5, for studying how mechanisms emerge (default: none)"),
             OptionSpec(name: "--keep-resume-every", value: "N", help: "also keep the resume state of the first checkpoint past every N steps as MODEL.stepS.resume.h5, to branch the run from there later (default: none; each is 3× the model)"),
             OptionSpec(name: "--reset-heads", value: "L.H,…", help: "with --resume: re-draw these attention heads (layer.head) as a fresh model has them and clear their optimizer moments, so hardened heads attend evenly again (default: none)"),
+            OptionSpec(name: "--reset-head-attention", value: "L.H,…", help: "with --resume: like --reset-heads for the query, key and relative-position weights only; the heads keep what they write"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
             OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
             OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
@@ -173,17 +174,19 @@ enum TrainCommand: LensCommand {
                 print("curriculum from step \(state.step): " + next.map(\.description).joined(separator: "; "))
             }
             try state.recipe.validate()
-            if let text = a.string("--reset-heads") {
+            for (option, part) in [("--reset-heads", HeadReset.Part.whole), ("--reset-head-attention", .attention)] {
+                guard let text = a.string(option) else { continue }
                 guard let heads = try? HeadAblation.parse(text) else {
-                    throw UsageError("lens train: --reset-heads expects LAYER.HEAD pairs like 0.3,0.11, found \"\(text)\"")
+                    throw UsageError("lens train: \(option) expects LAYER.HEAD pairs like 0.3,0.11, found \"\(text)\"")
                 }
-                try HeadReset.reset(heads, in: model, optimizer: &state.optimizer, seed: state.recipe.seed &+ UInt64(state.step))
-                print("re-initialised heads \(HeadAblation.text(heads)) at step \(state.step) (fresh weights, optimizer moments cleared)")
+                try HeadReset.reset(heads, in: model, optimizer: &state.optimizer, seed: state.recipe.seed &+ UInt64(state.step), part: part)
+                let what = part == .whole ? "heads" : "the attention (query, key, relative-position weights) of heads"
+                print("re-initialised \(what) \(HeadAblation.text(heads)) at step \(state.step) (fresh weights, optimizer moments cleared)")
             }
             print("resuming \(resumePath) at step \(state.step) of \(state.recipe.steps)")
         } else {
-            if a.string("--reset-heads") != nil {
-                throw UsageError("lens train: --reset-heads re-initialises heads of a trained run, so it needs --resume")
+            if let option = ["--reset-heads", "--reset-head-attention"].first(where: { a.string($0) != nil }) {
+                throw UsageError("lens train: \(option) re-initialises heads of a trained run, so it needs --resume")
             }
             try checkOutputPath(out, force: a.has("--force"))
             let recipe = try recipe(from: a)

@@ -6,16 +6,17 @@ import Testing
 @Suite struct HeadResetTests {
     /// Flat indices of one head's parameters: its rows of the five input projections and their
     /// biases, and its columns of the output projection.
-    func headIndices(_ model: Model, layer: Int, head: Int) throws -> Set<Int> {
+    func headIndices(_ model: Model, layer: Int, head: Int, part: HeadReset.Part = .whole) throws -> Set<Int> {
         let dh = model.config.headWidth, d = model.config.modelWidth
         let prefix = "transformer.blocks.layer_\(layer).attn."
         var indices = Set<Int>()
-        for name in ["q_proj", "k_proj", "v_proj", "relpos_k_proj", "relpos_q_proj"] {
+        for name in ["q_proj", "k_proj", "v_proj", "relpos_k_proj", "relpos_q_proj"] where part == .whole || name != "v_proj" {
             let weight = try #require(model.layout.slot(named: prefix + name + ".weight"))
             let bias = try #require(model.layout.slot(named: prefix + name + ".bias"))
             indices.formUnion((weight.offset + head * dh * d)..<(weight.offset + (head + 1) * dh * d))
             indices.formUnion((bias.offset + head * dh)..<(bias.offset + (head + 1) * dh))
         }
+        guard part == .whole else { return indices }
         let output = try #require(model.layout.slot(named: prefix + "o_proj.weight"))
         for row in 0..<d { indices.formUnion((output.offset + row * d + head * dh)..<(output.offset + row * d + (head + 1) * dh)) }
         return indices
@@ -75,6 +76,19 @@ import Testing
         // The re-drawn head attends almost evenly again; its unreset neighbours stay sharp.
         #expect(try peakOverUniform(model, head: 2) < 1.2)
         #expect(try peakOverUniform(model, head: 1) > 2)
+    }
+
+    @Test func attentionResetKeepsWhatTheHeadWrites() throws {
+        let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 6)
+        var optimizer = AdamW(layout: model.layout)
+        let before = model.parameters
+        try HeadReset.reset([1: [0, 3]], in: model, optimizer: &optimizer, seed: 2, part: .attention)
+        let after = model.parameters
+        let reset = try headIndices(model, layer: 1, head: 0, part: .attention).union(headIndices(model, layer: 1, head: 3, part: .attention))
+        #expect(reset.count == 2 * 4 * (8 * 32 + 8))
+        let changed = Set((0..<after.count).filter { after[$0] != before[$0] })
+        // Weights are re-drawn (all change); biases were 0 and stay 0; value rows and output columns stay.
+        #expect(changed.isSubset(of: reset) && changed.count == 2 * 4 * 8 * 32)
     }
 
     @Test func resetRefusesHeadsTheModelDoesNotHave() throws {
