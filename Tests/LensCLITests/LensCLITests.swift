@@ -109,6 +109,8 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(ablated.status == 0 && ablated.output.contains("\"ablated_heads\" : \"0.1,1.3\""), "\(ablated.output) \(ablated.error)")
         let missing = try runLens(["eval", "--model", "m.h5", "--nodes", "8", "--samples", "4", "--ablate", "0.4"], in: dir)
         #expect(missing.status == 2 && missing.error.contains("--ablate") && missing.error.contains("4"), "\(missing.error)")
+        let badSpec = try runLens(["eval", "--model", "m.h5", "--nodes", "8", "--samples", "4", "--ablate", "0-3"], in: dir)
+        #expect(badSpec.status != 0 && badSpec.error.contains("\"0-3\" is not a LAYER.HEAD pair"), "\(badSpec.error)")
     }
 
     @Test func runAblatesHeadsAndRecordsThem() throws {
