@@ -105,7 +105,7 @@ public struct Recorder {
         }
         let hookSet = Hooks(config: model.config)
         // Ablations first, so that the recorded tensors show what the ablated model computed.
-        for (layer, heads) in ablatedHeads.sorted(by: { $0.key < $1.key }) { try hookSet.zeroAblate(layer: layer, heads: heads) }
+        try hookSet.zeroAblate(ablatedHeads)
         for layout in hookLayouts {
             let full = fullLayout(layout.name)
             let cut = QueryCut(axes: full.axes, shape: full.rowShape)

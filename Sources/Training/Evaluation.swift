@@ -52,12 +52,8 @@ public struct Evaluator: Sendable {
         var rng = TaskRNG(seed: seed &+ UInt64(nodes) &* 0x9E37)
         var byDepth = Tally(), byOperands = Tally(), oneStep = Tally()
         var graphsCorrect = 0, done = 0, deepest = 0
-        var hooks: Hooks?
-        if !ablatedHeads.isEmpty {
-            let ablation = Hooks(config: c)
-            for (layer, heads) in ablatedHeads.sorted(by: { $0.key < $1.key }) { try ablation.zeroAblate(layer: layer, heads: heads) }
-            hooks = ablation
-        }
+        let hooks = ablatedHeads.isEmpty ? nil : Hooks(config: c)
+        try hooks?.zeroAblate(ablatedHeads)
         while done < samples {
             let count = min(batchSize, samples - done)
             var programs: [(Program, Solution, TokenizedProgram)] = []

@@ -22,18 +22,18 @@ public enum HeadReset {
     /// Per head: its rows of the query, key, value and both relative-position projections are drawn
     /// from N(0, 0.02) and their biases set to 0; its columns of the output projection are drawn
     /// from N(0, 0.02). With `part: .attention` the value rows and output columns are kept, so
-    /// the head still writes what it wrote, read from wherever it comes to look. The draws come from their own generator (seeded by `seed` and the head), so
-    /// the run's data order is untouched.
+    /// the head still writes what it wrote, read from wherever it comes to look. The draws come
+    /// from their own generator (seeded by `seed` and the head), so the run's data order is untouched.
     public static func reset(_ heads: [Int: [Int]], in model: Model, optimizer: inout AdamW, seed: UInt64,
                              part: Part = .whole) throws {
         let config = model.config
         let dh = config.headWidth, d = config.modelWidth
         for (layer, list) in heads {
             guard (0..<config.layers).contains(layer) else {
-                throw TrainingError.invalidSetting("--reset-heads: layer \(layer) does not exist (the model has layers 0–\(config.layers - 1))")
+                throw TrainingError.invalidSetting("cannot re-draw heads of layer \(layer): it does not exist (the model has layers 0–\(config.layers - 1))")
             }
             for head in list where !(0..<config.heads).contains(head) {
-                throw TrainingError.invalidSetting("--reset-heads: head \(head) does not exist (the model has heads 0–\(config.heads - 1))")
+                throw TrainingError.invalidSetting("cannot re-draw layer \(layer)'s heads: head \(head) does not exist (the model has heads 0–\(config.heads - 1))")
             }
         }
         let p = model.parameterPointer
@@ -67,7 +67,7 @@ public enum HeadReset {
 
     private static func slot(_ name: String, _ model: Model) throws -> ParameterSlot {
         guard let slot = model.layout.slot(named: name) else {
-            throw TrainingError.invalidSetting("--reset-heads: the model has no parameter \(name)")
+            throw TrainingError.invalidSetting("cannot re-draw heads: the model has no parameter \(name)")
         }
         return slot
     }

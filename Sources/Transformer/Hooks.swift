@@ -106,6 +106,11 @@ public final class Hooks {
         }
     }
 
+    /// Zeroes the listed heads (layer → heads) in every forward pass, layer by layer.
+    public func zeroAblate(_ heads: [Int: [Int]]) throws {
+        for (layer, list) in heads.sorted(by: { $0.key < $1.key }) { try zeroAblate(layer: layer, heads: list) }
+    }
+
     /// Why `heads` of `layer` cannot be ablated in a model of `config`, as a sentence; nil when they can.
     /// Callers that check a user's spec before any forward pass wrap it in their own error.
     public static func ablationProblem(config: ModelConfig, layer: Int, heads: [Int]) -> String? {

@@ -112,7 +112,25 @@ enum TrainCommand: LensCommand {
 
     /// `runs/m.h5` at step 9000 → `runs/m.step9000.resume.h5`: a resume state kept for branching the run later.
     static func keptResumePath(_ out: String, step: Int) -> String {
-        (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".step\(step).resume.h5"
+        String(snapshotPath(out, step: step).dropLast(3)) + ".resume.h5"
+    }
+
+    /// Whether a checkpoint has passed the next multiple of N steps (checkpoints need not divide N).
+    struct Milestones {
+        let every: Int?
+        var passed: Int
+
+        init(every: Int?, from step: Int) {
+            self.every = every
+            passed = every.map { step / $0 } ?? 0
+        }
+
+        /// True once for each multiple of N that `step` is the first checkpoint past.
+        mutating func reached(_ step: Int) -> Bool {
+            guard let every, step / every > passed else { return false }
+            passed = step / every
+            return true
+        }
     }
 
     /// Parses comma-separated curriculum stages (`2:3-5,6:8-32/2-3@16`).
@@ -238,19 +256,16 @@ enum TrainCommand: LensCommand {
             print("curriculum: stage \(stage) (\(description)) from step \(step)")
             fflush(stdout)
         }
-        var snapshotsTaken = snapshotEvery.map { startStep / $0 } ?? 0
-        var resumeStatesKept = keepResumeEvery.map { startStep / $0 } ?? 0
+        var snapshots = Milestones(every: snapshotEvery, from: startStep)
+        var keptResumeStates = Milestones(every: keepResumeEvery, from: startStep)
         trainer.onCheckpoint = { model, state in
             try TrainingStateFile.save(model: model, state: state, history: history, to: resumePath, includeOptimizer: true)
             try TrainingStateFile.save(model: model, state: state, history: history, to: out, includeOptimizer: false)
-            // A snapshot when a checkpoint passes the next multiple of N (they need not divide).
-            if let snapshotEvery, state.step / snapshotEvery > snapshotsTaken {
-                snapshotsTaken = state.step / snapshotEvery
+            if snapshots.reached(state.step) {
                 try TrainingStateFile.save(model: model, state: state, history: history, to: snapshotPath(out, step: state.step),
                                            includeOptimizer: false)
             }
-            if let keepResumeEvery, state.step / keepResumeEvery > resumeStatesKept {
-                resumeStatesKept = state.step / keepResumeEvery
+            if keptResumeStates.reached(state.step) {
                 try TrainingStateFile.save(model: model, state: state, history: history, to: keptResumePath(out, step: state.step),
                                            includeOptimizer: true)
             }
