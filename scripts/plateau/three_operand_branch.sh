@@ -21,11 +21,17 @@ lens=${LENS:-.build/release/lens}
 mkdir -p "$run/branch"
 [ -x "$run/lens-bin" ] || cp "$lens" "$run/lens-bin"
 bin=$(cd "$run" && pwd)/lens-bin
+# START may be relative to where the script was called; the phases below change directory.
+start=${START:+$(cd "$(dirname "$START")" && pwd)/$(basename "$START")}
 export OMP_WAIT_POLICY=PASSIVE
+# The branch's threads; the replay's commands set one thread each for themselves.
+if [ -n "${BRANCH_THREADS:-}" ]; then export LATENTLENS_THREADS="$BRANCH_THREADS"; else unset LATENTLENS_THREADS; fi
+# What every branch invocation keeps and prints; it appends to one log across sessions.
+branch_options="--snapshot-every 1000 --keep-resume-every 5000 --checkpoint-every 1000 --log-every 100"
 
 finished() { [ -f "$1" ] && grep -q "^stopped at step $2 " "$1"; }
 
-if [ -z "${START:-}" ] && [ ! -f "$run/branch/m.h5.resume.h5" ]; then
+if [ -z "$start" ] && [ ! -f "$run/branch/m.h5.resume.h5" ]; then
     cd "$run"
     # models/default.log, first command: sums of two at lr 5e-4, interrupted at 8,594.
     finished replay1.log 8594 || LATENTLENS_THREADS=1 "$bin" train --out sp5.h5 \
@@ -42,14 +48,12 @@ if [ -z "${START:-}" ] && [ ! -f "$run/branch/m.h5.resume.h5" ]; then
     cd branch
     # The ninth session's x28b curriculum: fan-in 1-3 in small graphs, names widening, then
     # the 6-leaf stages of the shipped run.
-    if [ -n "${BRANCH_THREADS:-}" ]; then export LATENTLENS_THREADS="$BRANCH_THREADS"; else unset LATENTLENS_THREADS; fi
+    # shellcheck disable=SC2086 # branch_options is a list of words
     exec "$bin" train --resume ../sp5.h5.resume.h5 --out m.h5 \
         --curriculum 4:5-8/1-3@16,4:5-8/1-3@32,4:5-8@64,4:5-8,6:8-16,6:8-24,6:8-32 \
-        --steps 400000 --lr 4.52e-4 --snapshot-every 1000 --keep-resume-every 5000 \
-        --checkpoint-every 1000 --log-every 100 >>branch.log 2>&1
+        --steps 400000 --lr 4.52e-4 $branch_options >>branch.log 2>&1
 fi
 cd "$run/branch"
-if [ -n "${START:-}" ] && [ ! -f m.h5.resume.h5 ]; then cp "$START" m.h5.resume.h5; fi
-if [ -n "${BRANCH_THREADS:-}" ]; then export LATENTLENS_THREADS="$BRANCH_THREADS"; else unset LATENTLENS_THREADS; fi
-exec "$bin" train --resume m.h5.resume.h5 --out m.h5 --snapshot-every 1000 --keep-resume-every 5000 \
-    --checkpoint-every 1000 --log-every 100 >>branch.log 2>&1
+if [ -n "$start" ] && [ ! -f m.h5.resume.h5 ]; then cp "$start" m.h5.resume.h5; fi
+# shellcheck disable=SC2086
+exec "$bin" train --resume m.h5.resume.h5 --out m.h5 $branch_options >>branch.log 2>&1
