@@ -2,8 +2,8 @@
 # Replays the shipped model's lineage exactly (one thread, models/default.log's first two
 # commands) to step BRANCH_AT, then branches it to sums of one, two and three operands
 # (docs/training-history.md, ninth and tenth sessions). Each phase is skipped when its log
-# says it finished, and the branch resumes where it stopped, so the script can be rerun after
-# an interruption (Ctrl-C or kill -INT leave a resume state) or on a new machine.
+# says it finished, and an interrupted phase resumes where it stopped (Ctrl-C or kill -INT
+# leave a resume state), so the script can be rerun after an interruption or on a new machine.
 #   scripts/plateau/three_operand_branch.sh RUN_DIR [BRANCH_AT]
 # BRANCH_AT defaults to 35000 (30535 at most is an exact replay of the shipped run: it moved
 # to two cores there; later steps are a one-thread sibling, the one the ninth session used).
@@ -30,20 +30,40 @@ if [ -n "${BRANCH_THREADS:-}" ]; then export LATENTLENS_THREADS="$BRANCH_THREADS
 branch_options="--snapshot-every 1000 --keep-resume-every 5000 --checkpoint-every 1000 --log-every 100"
 
 finished() { [ -f "$1" ] && grep -q "^stopped at step $2 " "$1"; }
+# The step a resume state was saved at (lens inspect prints its attributes).
+state_step() { "$bin" inspect "$1" | sed -n 's/^ *@step = \([0-9]*\)$/\1/p' | head -n 1; }
 
 if [ -z "$start" ] && [ ! -f "$run/branch/m.h5.resume.h5" ]; then
     cd "$run"
+    # An interrupted replay phase resumes from its last checkpoint (every 1,000 steps) with
+    # the options it started with: resumption is bit for bit, so the replay stays exact.
     # models/default.log, first command: sums of two at lr 5e-4, interrupted at 8,594.
-    finished replay1.log 8594 || LATENTLENS_THREADS=1 "$bin" train --out sp5.h5 \
-        --curriculum 3:4-6/2-2,4:5-8/2-3,6:8-12,6:8-16,6:8-24,6:8-32 --lr 5e-4 --steps 150000 \
-        --warmup 1000 --checkpoint-every 1000 --eval-every 0 --log-every 100 \
-        --stop-after 8594 >replay1.log 2>&1
+    if ! finished replay1.log 8594; then
+        if [ -f sp5.h5.resume.h5 ]; then
+            s=$(state_step sp5.h5.resume.h5)
+            LATENTLENS_THREADS=1 "$bin" train --resume sp5.h5.resume.h5 --out sp5.h5 \
+                --checkpoint-every 1000 --eval-every 0 --log-every 100 --stop-after $((8594 - s)) >>replay1.log 2>&1 || true
+        else
+            LATENTLENS_THREADS=1 "$bin" train --out sp5.h5 \
+                --curriculum 3:4-6/2-2,4:5-8/2-3,6:8-12,6:8-16,6:8-24,6:8-32 --lr 5e-4 --steps 150000 \
+                --warmup 1000 --checkpoint-every 1000 --eval-every 0 --log-every 100 \
+                --stop-after 8594 >replay1.log 2>&1 || true
+        fi
+    fi
     finished replay1.log 8594 || { echo "replay stopped early: see $run/replay1.log" >&2; exit 1; }
-    # Second command: copies with 16 names; stopped at the branch point.
-    finished replay2.log "$at" || LATENTLENS_THREADS=1 "$bin" train --resume sp5.h5.resume.h5 --out sp5.h5 \
-        --curriculum 4:5-8/1@16,4:5-8/1-2@16,6:8-16@32,6:8-16,6:8-24,6:8-32 \
-        --log-every 100 --checkpoint-every 1000 --keep-resume-every 1000 \
-        --stop-after $((at - 8594)) >replay2.log 2>&1
+    # Second command: copies with 16 names; stopped at the branch point. Its curriculum is
+    # given once, at 8,594; a resumed run keeps it.
+    if ! finished replay2.log "$at"; then
+        s=$(state_step sp5.h5.resume.h5)
+        if [ "$s" -eq 8594 ]; then
+            set -- --curriculum 4:5-8/1@16,4:5-8/1-2@16,6:8-16@32,6:8-16,6:8-24,6:8-32
+        else
+            set --
+        fi
+        LATENTLENS_THREADS=1 "$bin" train --resume sp5.h5.resume.h5 --out sp5.h5 "$@" \
+            --log-every 100 --checkpoint-every 1000 --keep-resume-every 1000 \
+            --stop-after $((at - s)) >>replay2.log 2>&1 || true
+    fi
     finished replay2.log "$at" || { echo "replay stopped early: see $run/replay2.log" >&2; exit 1; }
     cd branch
     # The ninth session's x28b curriculum: fan-in 1-3 in small graphs, names widening, then
