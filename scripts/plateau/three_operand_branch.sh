@@ -31,7 +31,11 @@ branch_options="--snapshot-every 1000 --keep-resume-every 5000 --checkpoint-ever
 
 finished() { [ -f "$1" ] && grep -q "^stopped at step $2 " "$1"; }
 # The step a resume state was saved at (lens inspect prints its attributes).
-state_step() { "$bin" inspect "$1" | sed -n 's/^ *@step = \([0-9]*\)$/\1/p' | head -n 1; }
+state_step() {
+    n=$("$bin" inspect "$1" | sed -n 's/^ *@step = \([0-9]*\)$/\1/p' | head -n 1)
+    [ -n "$n" ] || { echo "cannot read the step of $1 (lens inspect)" >&2; exit 1; }
+    echo "$n"
+}
 
 if [ -z "$start" ] && [ ! -f "$run/branch/m.h5.resume.h5" ]; then
     cd "$run"
@@ -40,7 +44,7 @@ if [ -z "$start" ] && [ ! -f "$run/branch/m.h5.resume.h5" ]; then
     # models/default.log, first command: sums of two at lr 5e-4, interrupted at 8,594.
     if ! finished replay1.log 8594; then
         if [ -f sp5.h5.resume.h5 ]; then
-            s=$(state_step sp5.h5.resume.h5)
+            s=$(state_step sp5.h5.resume.h5) || exit 1
             LATENTLENS_THREADS=1 "$bin" train --resume sp5.h5.resume.h5 --out sp5.h5 \
                 --checkpoint-every 1000 --eval-every 0 --log-every 100 --stop-after $((8594 - s)) >>replay1.log 2>&1 || true
         else
@@ -54,7 +58,7 @@ if [ -z "$start" ] && [ ! -f "$run/branch/m.h5.resume.h5" ]; then
     # Second command: copies with 16 names; stopped at the branch point. Its curriculum is
     # given once, at 8,594; a resumed run keeps it.
     if ! finished replay2.log "$at"; then
-        s=$(state_step sp5.h5.resume.h5)
+        s=$(state_step sp5.h5.resume.h5) || exit 1
         if [ "$s" -eq 8594 ]; then
             set -- --curriculum 4:5-8/1@16,4:5-8/1-2@16,6:8-16@32,6:8-16,6:8-24,6:8-32
         else
