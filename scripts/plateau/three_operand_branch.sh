@@ -42,16 +42,19 @@ if [ -z "$start" ] && [ ! -f "$run/branch/m.h5.resume.h5" ]; then
     # An interrupted replay phase resumes from its last checkpoint (every 1,000 steps) with
     # the options it started with: resumption is bit for bit, so the replay stays exact.
     # models/default.log, first command: sums of two at lr 5e-4, interrupted at 8,594.
+    # What the first command printed and kept; a resumed phase must give the same.
+    replay1_options="--checkpoint-every 1000 --eval-every 0 --log-every 100"
     if ! finished replay1.log 8594; then
         if [ -f sp5.h5.resume.h5 ]; then
             s=$(state_step sp5.h5.resume.h5) || exit 1
+            # shellcheck disable=SC2086
             LATENTLENS_THREADS=1 "$bin" train --resume sp5.h5.resume.h5 --out sp5.h5 \
-                --checkpoint-every 1000 --eval-every 0 --log-every 100 --stop-after $((8594 - s)) >>replay1.log 2>&1 || true
+                $replay1_options --stop-after $((8594 - s)) >>replay1.log 2>&1 || true
         else
+            # shellcheck disable=SC2086
             LATENTLENS_THREADS=1 "$bin" train --out sp5.h5 \
                 --curriculum 3:4-6/2-2,4:5-8/2-3,6:8-12,6:8-16,6:8-24,6:8-32 --lr 5e-4 --steps 150000 \
-                --warmup 1000 --checkpoint-every 1000 --eval-every 0 --log-every 100 \
-                --stop-after 8594 >replay1.log 2>&1 || true
+                --warmup 1000 $replay1_options --stop-after 8594 >replay1.log 2>&1 || true
         fi
     fi
     finished replay1.log 8594 || { echo "replay stopped early: see $run/replay1.log" >&2; exit 1; }
