@@ -1,6 +1,9 @@
+import Foundation
+
 /// Random computation graphs of the paper's task (DESIGN "The task").
 ///
-/// Nodes 0..<leaves are leaves with a uniform value in Z_modulus; every later node sums
+/// Nodes 0..<leaves are leaves with a value in Z_modulus (uniform unless `leafValueDecay` is set);
+/// every later node sums
 /// minFanIn…maxFanIn distinct earlier nodes (fan-in uniform; the task's own range is 1…3). Names
 /// are drawn without replacement; the equations are sorted by depth, ties in random order.
 public struct GraphGenerator: Sendable {
@@ -11,14 +14,20 @@ public struct GraphGenerator: Sendable {
     public var maxFanIn: Int
     /// Fewest operands of a computed node (1 in the task itself).
     public var minFanIn: Int
+    /// Leaf values drawn with P(v) ∝ decay^v instead of uniformly (nil or 1: uniform, the task
+    /// itself). Over uniform values no proper subset of a sum's operands says anything about the
+    /// sum; over skewed ones each operand does, so a training stage can reward each lookup alone.
+    public var leafValueDecay: Double?
 
-    public init(nodes: Int, leaves: Int = 6, names: Int = 128, modulus: Int = 23, maxFanIn: Int = 3, minFanIn: Int = 1) {
+    public init(nodes: Int, leaves: Int = 6, names: Int = 128, modulus: Int = 23, maxFanIn: Int = 3, minFanIn: Int = 1,
+                leafValueDecay: Double? = nil) {
         self.nodes = nodes
         self.leaves = leaves
         self.names = names
         self.modulus = modulus
         self.maxFanIn = maxFanIn
         self.minFanIn = minFanIn
+        self.leafValueDecay = leafValueDecay
     }
 
     /// Throws when the sizes cannot make a graph.
@@ -29,6 +38,8 @@ public struct GraphGenerator: Sendable {
         try check(nodes <= names, "\(nodes) nodes need \(nodes) distinct names but only \(names) exist")
         try check(modulus >= 2, "the modulus must be at least 2, found \(modulus)")
         try check(minFanIn >= 1 && maxFanIn >= minFanIn, "the fan-in range must satisfy 1 ≤ min ≤ max, found \(minFanIn)…\(maxFanIn)")
+        try check(leafValueDecay.map { $0 > 0 && $0 <= 1 } ?? true,
+                  "the leaf value decay must lie in (0, 1], found \(leafValueDecay ?? 0)")
         try check(leaves >= minFanIn || nodes == leaves, "a fan-in of at least \(minFanIn) needs at least \(minFanIn) leaves, found \(leaves)")
     }
 
@@ -41,7 +52,7 @@ public struct GraphGenerator: Sendable {
         for i in 0..<nodes {
             if i < leaves {
                 operands.append([])
-                literal.append(rng.below(modulus))
+                literal.append(leafValue(using: &rng))
                 depth.append(0)
             } else {
                 // With minFanIn 1 this draws exactly as before (1 + below(min(maxFanIn, i))).
@@ -64,6 +75,16 @@ public struct GraphGenerator: Sendable {
             Equation(operands: operands[node].map { nameOf[$0] }, literal: literal[node], target: nameOf[node])
         }
         return Program(equations: equations, modulus: modulus)
+    }
+
+    /// One leaf's value: uniform (one `below` draw, as always), or from P(v) ∝ decay^v by inverting
+    /// the cumulative distribution with one unit draw.
+    func leafValue(using rng: inout TaskRNG) -> Int {
+        guard let decay = leafValueDecay, decay < 1 else { return rng.below(modulus) }
+        // CDF(v) = (1 − decay^(v+1)) / (1 − decay^modulus); the smallest v with CDF(v) > u.
+        let u = rng.unitDouble() * (1 - pow(decay, Double(modulus)))
+        let v = Int((log(1 - u) / log(decay)).rounded(.down))
+        return min(max(v, 0), modulus - 1)
     }
 
     /// A graph drawn from a generator seeded with `seed`.

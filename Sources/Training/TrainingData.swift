@@ -20,9 +20,10 @@ public struct TrainingData: Sendable {
     }
 
     /// A random graph of `nodes` nodes, redrawn until its depth is at most `recipe.maxDepth`.
-    func graph(nodes: Int, leaves: Int, maxFanIn: Int, minFanIn: Int = 1, names: Int? = nil, rng: inout TaskRNG) -> (Program, Solution) {
+    func graph(nodes: Int, leaves: Int, maxFanIn: Int, minFanIn: Int = 1, names: Int? = nil, leafValueDecay: Double? = nil,
+               rng: inout TaskRNG) -> (Program, Solution) {
         let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: names ?? recipe.names, modulus: recipe.modulus,
-                                       maxFanIn: maxFanIn, minFanIn: minFanIn)
+                                       maxFanIn: maxFanIn, minFanIn: minFanIn, leafValueDecay: leafValueDecay)
         while true {
             guard let program = try? generator.generate(using: &rng), let solution = try? program.solve() else { continue }
             if solution.maxDepth <= recipe.maxDepth { return (program, solution) }
@@ -37,10 +38,11 @@ public struct TrainingData: Sendable {
     }
 
     /// One example with a graph of `nodes` nodes, `leaves` leaves, fan-in `minFanIn`…`maxFanIn`
-    /// and names from the first `names` of the vocabulary (nil: all).
-    public func example(nodes: Int, leaves: Int? = nil, maxFanIn: Int = 3, minFanIn: Int = 1, names: Int? = nil, rng: inout TaskRNG) -> TrainingExample {
+    /// names from the first `names` of the vocabulary (nil: all) and leaf values ∝ `leafValueDecay`^v (nil: uniform).
+    public func example(nodes: Int, leaves: Int? = nil, maxFanIn: Int = 3, minFanIn: Int = 1, names: Int? = nil,
+                        leafValueDecay: Double? = nil, rng: inout TaskRNG) -> TrainingExample {
         let (program, solution) = graph(nodes: nodes, leaves: leaves ?? recipe.leaves, maxFanIn: maxFanIn, minFanIn: minFanIn,
-                                        names: names, rng: &rng)
+                                        names: names, leafValueDecay: leafValueDecay, rng: &rng)
         let tokenized = program.tokenize(vocabulary: vocabulary)
         let count = program.equations.count
         var filled = [Bool](repeating: false, count: count)
@@ -94,7 +96,8 @@ public struct TrainingData: Sendable {
         let current = recipe.effectiveStages[min(stage, recipe.effectiveStages.count - 1)]
         let nodes = nodeCount(step: step, stage: current, rng: &rng)
         let examples = (0..<recipe.batchSize).map { _ in example(nodes: nodes, leaves: current.leaves, maxFanIn: current.maxFanIn,
-                                                                        minFanIn: current.minFanIn, names: current.names, rng: &rng) }
+                                                                        minFanIn: current.minFanIn, names: current.names,
+                                                                        leafValueDecay: current.leafValueDecay, rng: &rng) }
         let length = examples.map(\.input.count).max() ?? 1
         let pad = vocabulary.padToken
         var inputs = [Int32](), targets = [Int32](), weights = [Float](), computed = [Bool]()

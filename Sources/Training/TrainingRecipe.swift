@@ -118,6 +118,8 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
             try check((1...3).contains(stage.maxFanIn), "curriculum stage \"\(stage)\" needs a fan-in of 1, 2 or 3, found \(stage.maxFanIn)")
             try check((1...stage.maxFanIn).contains(stage.minFanIn) && stage.leaves >= stage.minFanIn,
                       "curriculum stage \"\(stage)\" needs 1 ≤ min fan-in ≤ max fan-in and at least min fan-in leaves")
+            try check(stage.leafValueDecay.map { $0 > 0 && $0 <= 1 } ?? true,
+                      "curriculum stage \"\(stage)\" needs a leaf value decay (after ~) in (0, 1]")
         }
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
         try check(advanceWindow > 0, "--advance-window must be positive")
@@ -148,17 +150,23 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
     /// Names drawn from only the first `names` of the vocabulary (nil: all of them). Matching a
     /// name against its definition is learnt per name; a few names see many more examples each.
     public var names: Int?
+    /// Leaf values drawn with P(v) ∝ decay^v (nil: uniform, as in the task). A skewed stage makes
+    /// every operand's value informative about a sum on its own, where uniform values reward a
+    /// lookup only jointly with all the others.
+    public var leafValueDecay: Double?
 
-    public init(leaves: Int, minNodes: Int, maxNodes: Int, maxFanIn: Int = 3, minFanIn: Int = 1, names: Int? = nil) {
+    public init(leaves: Int, minNodes: Int, maxNodes: Int, maxFanIn: Int = 3, minFanIn: Int = 1, names: Int? = nil,
+                leafValueDecay: Double? = nil) {
         self.leaves = leaves
         self.minNodes = minNodes
         self.maxNodes = maxNodes
         self.maxFanIn = maxFanIn
         self.minFanIn = minFanIn
         self.names = names
+        self.leafValueDecay = leafValueDecay
     }
 
-    enum CodingKeys: String, CodingKey { case leaves, minNodes, maxNodes, maxFanIn, minFanIn, names }
+    enum CodingKeys: String, CodingKey { case leaves, minNodes, maxNodes, maxFanIn, minFanIn, names, leafValueDecay }
 
     /// Decodes a stage; checkpoints written before fan-in stages existed mean fan-in up to 3.
     public init(from decoder: Decoder) throws {
@@ -169,17 +177,26 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
         maxFanIn = try c.decodeIfPresent(Int.self, forKey: .maxFanIn) ?? 3
         minFanIn = try c.decodeIfPresent(Int.self, forKey: .minFanIn) ?? 1
         names = try c.decodeIfPresent(Int.self, forKey: .names)
+        leafValueDecay = try c.decodeIfPresent(Double.self, forKey: .leafValueDecay)
     }
 
     public var description: String {
         "\(leaves) leaves, \(minNodes)–\(maxNodes) nodes" + (minFanIn > 1 ? ", fan-in \(minFanIn)–\(maxFanIn)" : maxFanIn == 3 ? "" : ", fan-in ≤ \(maxFanIn)")
-            + (names.map { ", \($0) names" } ?? "")
+            + (names.map { ", \($0) names" } ?? "") + (leafValueDecay.map { ", leaf values ∝ \($0)^v" } ?? "")
     }
 
-    /// Parses `L:MIN-MAX[/F|/FMIN-FMAX][@N]` (leaves, node range, fan-in, names), e.g. `2:3-5`,
-    /// `4:5-8/1`, `2:3-4/1@8`, `3:4-6/2-2` (sums of exactly two).
+    /// Parses `L:MIN-MAX[/F|/FMIN-FMAX][@N][~D]` (leaves, node range, fan-in, names, leaf value
+    /// decay), e.g. `2:3-5`, `4:5-8/1`, `2:3-4/1@8`, `3:4-6/2-2` (sums of exactly two),
+    /// `4:5-8/1-3@16~0.9` (leaf values ∝ 0.9^v).
     public static func parse(_ text: String) -> CurriculumStage? {
-        let nameParts = text.split(separator: "@", omittingEmptySubsequences: false)
+        let decayParts = text.split(separator: "~", omittingEmptySubsequences: false)
+        guard decayParts.count <= 2 else { return nil }
+        var decay: Double?
+        if decayParts.count == 2 {
+            guard let d = Double(decayParts[1]) else { return nil }
+            decay = d
+        }
+        let nameParts = decayParts[0].split(separator: "@", omittingEmptySubsequences: false)
         guard nameParts.count <= 2 else { return nil }
         var names: Int?
         if nameParts.count == 2 {
@@ -202,7 +219,8 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
         guard parts.count == 2, let leaves = Int(parts[0]) else { return nil }
         let range = parts[1].split(separator: "-")
         guard range.count == 2, let low = Int(range[0]), let high = Int(range[1]) else { return nil }
-        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high, maxFanIn: fanIn, minFanIn: minFanIn, names: names)
+        return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high, maxFanIn: fanIn, minFanIn: minFanIn, names: names,
+                               leafValueDecay: decay)
     }
 }
 

@@ -34,7 +34,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--leaves", value: "N", help: "leaves per graph (default 6)"),
             OptionSpec(name: "--curriculum-start", value: "N", help: "largest graph at step 0 (default --min-nodes)"),
             OptionSpec(name: "--curriculum-steps", value: "N", help: "steps over which the largest graph grows to --max-nodes (default 0)"),
-            OptionSpec(name: "--curriculum", value: "auto|none|STAGES", help: "stages L:MIN-MAX[/FANIN|/MIN-MAX][@NAMES],… (leaves, nodes, fan-in within 1-3, default 1-3, names drawn from the first NAMES) advanced by competence (auto: 2:3-5,3:4-8,4:5-12,6:7-16,6:8-24,6:8-32); with --resume, STAGES replace the stages not yet reached and the first starts at once"),
+            OptionSpec(name: "--curriculum", value: "auto|none|STAGES", help: "stages L:MIN-MAX[/FANIN|/MIN-MAX][@NAMES][~DECAY],… (leaves, nodes, fan-in within 1-3, default 1-3, names drawn from the first NAMES, leaf values drawn with P(v) ∝ DECAY^v instead of uniformly) advanced by competence (auto: 2:3-5,3:4-8,4:5-12,6:7-16,6:8-24,6:8-32); with --resume, STAGES replace the stages not yet reached and the first starts at once"),
             OptionSpec(name: "--advance-accuracy", value: "X", help: "computed-node accuracy that ends a stage (default 0.9)"),
             OptionSpec(name: "--advance-window", value: "N", help: "steps that accuracy is averaged over (default 200)"),
             OptionSpec(name: "--max-stage-steps", value: "N", help: "steps after which a stage ends anyway (default: no limit; may be changed on --resume)"),
@@ -137,7 +137,7 @@ enum TrainCommand: LensCommand {
     static func stages(_ text: String) throws -> [CurriculumStage] {
         try text.split(separator: ",").map { part in
             guard let stage = CurriculumStage.parse(String(part)) else {
-                throw UsageError("lens train: --curriculum expects auto, none or stages like 2:3-5,6:8-32; \"\(part)\" is not LEAVES:MIN-MAX[/FAN-IN][@NAMES]")
+                throw UsageError("lens train: --curriculum expects auto, none or stages like 2:3-5,6:8-32; \"\(part)\" is not LEAVES:MIN-MAX[/FAN-IN][@NAMES][~DECAY]")
             }
             return stage
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GraphTask
 
@@ -80,6 +81,28 @@ import Testing
         let g = GraphGenerator(nodes: 32)
         #expect(try g.generate(seed: 5) == g.generate(seed: 5))
         #expect(try g.generate(seed: 5) != g.generate(seed: 6))
+    }
+
+    @Test func skewedLeafValuesFollowTheGeometricLaw() throws {
+        // 20,000 leaves with P(v) ∝ 0.8^v over Z_23: P(0) = 0.2 / (1 − 0.8^23) ≈ 0.2012,
+        // P(1) ≈ 0.1610, P(5) ≈ 0.0659; each within 4 standard errors.
+        let generator = GraphGenerator(nodes: 20, leaves: 20, names: 20, leafValueDecay: 0.8)
+        var counts = [Int](repeating: 0, count: 23)
+        for seed in 0..<1_000 {
+            for equation in try generator.generate(seed: UInt64(seed)).equations { counts[equation.literal!] += 1 }
+        }
+        let total = Double(counts.reduce(0, +))
+        let norm = (1 - pow(0.8, 23)) / 0.2
+        for v in [0, 1, 5, 12] {
+            let p = pow(0.8, Double(v)) / norm
+            let tolerance = 4 * (p * (1 - p) / total).squareRoot()
+            #expect(abs(Double(counts[v]) / total - p) < tolerance, "P(\(v)) = \(Double(counts[v]) / total), expected \(p)")
+        }
+        #expect(counts.allSatisfy { $0 > 0 })  // every value still occurs (P(22) ≈ 0.0015)
+        // A decay of 1 (or none) is the task's uniform draw, graph for graph.
+        #expect(try GraphGenerator(nodes: 32, leafValueDecay: 1).generate(seed: 4) == GraphGenerator(nodes: 32).generate(seed: 4))
+        #expect(throws: ProgramError.self) { try GraphGenerator(nodes: 8, leafValueDecay: 0).generate(seed: 0) }
+        #expect(throws: ProgramError.self) { try GraphGenerator(nodes: 8, leafValueDecay: 1.5).generate(seed: 0) }
     }
 
     @Test func impossibleSizesAreRejected() {

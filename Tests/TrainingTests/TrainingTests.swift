@@ -363,4 +363,31 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         recipe.stages = [CurriculumStage(leaves: 1, minNodes: 4, maxNodes: 6, maxFanIn: 2, minFanIn: 2)]
         #expect(throws: TrainingError.self) { try recipe.validate() }
     }
+
+    @Test func aSkewedStageDrawsSmallLeafValuesMoreOften() throws {
+        let stage = try #require(CurriculumStage.parse("4:5-8/1-3@16~0.5"))
+        #expect(stage == CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, maxFanIn: 3, minFanIn: 1, names: 16, leafValueDecay: 0.5))
+        #expect(CurriculumStage.parse("4:5-8~0.9")?.leafValueDecay == 0.9)
+        #expect(CurriculumStage.parse("4:5-8~") == nil)
+        #expect(CurriculumStage.parse("4:5-8~0.9~0.8") == nil)
+        // Stages saved before the decay existed decode as uniform; a saved decay round-trips.
+        let old = try JSONDecoder().decode(CurriculumStage.self, from: Data(#"{"leaves":2,"minNodes":3,"maxNodes":5}"#.utf8))
+        #expect(old.leafValueDecay == nil)
+        #expect(try JSONDecoder().decode(CurriculumStage.self, from: JSONEncoder().encode(stage)) == stage)
+        var recipe = tinyRecipe(steps: 1)
+        recipe.stages = [stage]
+        try recipe.validate()
+        // With decay 0.5, P(0) ≈ 0.5 and P(v ≥ 4) ≈ 0.06: 400 leaves tell them apart at once.
+        let data = TrainingData(recipe: recipe)
+        var rng = TaskRNG(seed: 3)
+        var values: [Int] = []
+        for _ in 0..<100 {
+            let batch = data.graph(nodes: 8, leaves: 4, maxFanIn: 3, names: 16, leafValueDecay: 0.5, rng: &rng).0
+            values += batch.equations.compactMap(\.literal)
+        }
+        #expect(values.count == 400)
+        #expect(values.filter { $0 == 0 }.count > 160 && values.filter { $0 >= 4 }.count < 50)
+        recipe.stages = [CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, leafValueDecay: 0)]
+        #expect(throws: TrainingError.self) { try recipe.validate() }
+    }
 }
