@@ -3,9 +3,9 @@ import Foundation
 /// Random computation graphs of the paper's task (DESIGN "The task").
 ///
 /// Nodes 0..<leaves are leaves with a value in Z_modulus (uniform unless `leafValueDecay` is set);
-/// every later node sums
-/// minFanIn…maxFanIn distinct earlier nodes (fan-in uniform; the task's own range is 1…3). Names
-/// are drawn without replacement; the equations are sorted by depth, ties in random order.
+/// every later node sums minFanIn…maxFanIn distinct earlier nodes (fan-in uniform; the task's own
+/// range is 1…3). Names are drawn without replacement; the equations are sorted by depth, ties in
+/// random order.
 public struct GraphGenerator: Sendable {
     public var nodes: Int
     public var leaves: Int

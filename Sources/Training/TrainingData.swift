@@ -37,8 +37,9 @@ public struct TrainingData: Sendable {
         return stage.minNodes + rng.below(upper - stage.minNodes + 1)
     }
 
-    /// One example with a graph of `nodes` nodes, `leaves` leaves, fan-in `minFanIn`…`maxFanIn`
-    /// names from the first `names` of the vocabulary (nil: all) and leaf values ∝ `leafValueDecay`^v (nil: uniform).
+    /// One example with a graph of `nodes` nodes, `leaves` leaves, fan-in `minFanIn`…`maxFanIn`,
+    /// names from the first `names` of the vocabulary (nil: all) and leaf values ∝ `leafValueDecay`^v
+    /// (nil: uniform).
     public func example(nodes: Int, leaves: Int? = nil, maxFanIn: Int = 3, minFanIn: Int = 1, names: Int? = nil,
                         leafValueDecay: Double? = nil, rng: inout TaskRNG) -> TrainingExample {
         let (program, solution) = graph(nodes: nodes, leaves: leaves ?? recipe.leaves, maxFanIn: maxFanIn, minFanIn: minFanIn,
