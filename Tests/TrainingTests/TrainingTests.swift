@@ -387,6 +387,19 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         }
         #expect(values.count == 400)
         #expect(values.filter { $0 == 0 }.count > 160 && values.filter { $0 >= 4 }.count < 50)
+        // Batches draw their literals with the stage's decay (literal tokens: syntax `value`).
+        func literals(_ stages: [CurriculumStage]) -> [Int32] {
+            var r = recipe
+            r.stages = stages
+            r.batchSize = 64
+            var batchRNG = TaskRNG(seed: 8)
+            let batch = TrainingData(recipe: r).batch(step: 0, stage: 0, rng: &batchRNG)
+            return stride(from: 0, to: batch.inputs.count, by: 4).filter { batch.inputs[$0] == Vocabulary.Syntax.value }
+                .map { batch.inputs[$0 + 3] }
+        }
+        let skewed = literals([stage]), uniform = literals([CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, names: 16)])
+        #expect(skewed.count == 256 && uniform.count == 256)  // 64 graphs of 4 leaves each
+        #expect(skewed.filter { $0 == 0 }.count * 4 > skewed.count && uniform.filter { $0 == 0 }.count * 8 < uniform.count)
         recipe.stages = [CurriculumStage(leaves: 4, minNodes: 5, maxNodes: 8, leafValueDecay: 0)]
         #expect(throws: TrainingError.self) { try recipe.validate() }
     }
