@@ -189,21 +189,9 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
     /// decay), e.g. `2:3-5`, `4:5-8/1`, `2:3-4/1@8`, `3:4-6/2-2` (sums of exactly two),
     /// `4:5-8/1-3@16~0.9` (leaf values ∝ 0.9^v).
     public static func parse(_ text: String) -> CurriculumStage? {
-        let decayParts = text.split(separator: "~", omittingEmptySubsequences: false)
-        guard decayParts.count <= 2 else { return nil }
-        var decay: Double?
-        if decayParts.count == 2 {
-            guard let d = Double(decayParts[1]) else { return nil }
-            decay = d
-        }
-        let nameParts = decayParts[0].split(separator: "@", omittingEmptySubsequences: false)
-        guard nameParts.count <= 2 else { return nil }
-        var names: Int?
-        if nameParts.count == 2 {
-            guard let n = Int(nameParts[1]) else { return nil }
-            names = n
-        }
-        let fanParts = nameParts[0].split(separator: "/", omittingEmptySubsequences: false)
+        guard let (withoutDecay, decay) = optionalSuffix(of: Substring(text), after: "~", { Double($0) }),
+              let (withoutNames, names) = optionalSuffix(of: withoutDecay, after: "@", { Int($0) }) else { return nil }
+        let fanParts = withoutNames.split(separator: "/", omittingEmptySubsequences: false)
         guard fanParts.count <= 2 else { return nil }
         var fanIn = 3, minFanIn = 1
         if fanParts.count == 2 {
@@ -221,6 +209,18 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
         guard range.count == 2, let low = Int(range[0]), let high = Int(range[1]) else { return nil }
         return CurriculumStage(leaves: leaves, minNodes: low, maxNodes: high, maxFanIn: fanIn, minFanIn: minFanIn, names: names,
                                leafValueDecay: decay)
+    }
+
+    /// `text` split at an optional `separator` into what precedes it and the parsed value after it
+    /// (nil value: no separator); nil when the separator repeats or the value does not parse.
+    private static func optionalSuffix<Value>(of text: Substring, after separator: Character,
+                                              _ parse: (Substring) -> Value?) -> (Substring, Value?)? {
+        let parts = text.split(separator: separator, omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return (parts[0], nil)
+        case 2: return parse(parts[1]).map { (parts[0], $0) }
+        default: return nil
+        }
     }
 }
 
