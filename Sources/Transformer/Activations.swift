@@ -73,6 +73,7 @@ final class Activations {
             return
         }
         self.dropout = dropout
+        guard dropout.rate > 0 else { return }
         let sites = config.layers * DropoutSite.allCases.count
         if dropoutMasks == nil { dropoutMasks = FloatStorage(count: sites * rowCapacity * config.modelWidth) }
     }
@@ -80,7 +81,7 @@ final class Activations {
     /// The mask applied at `site` of block `layer` in the last forward pass, nil without dropout.
     /// Slices are `rowCapacity` rows apart so that every block shape that fits can use them.
     func dropoutMask(layer: Int, site: DropoutSite) -> UnsafeMutablePointer<Float>? {
-        guard dropout != nil, let masks = dropoutMasks else { return nil }
+        guard let dropout, dropout.rate > 0, let masks = dropoutMasks else { return nil }
         return masks.pointer + (layer * DropoutSite.allCases.count + site.rawValue) * rowCapacity * config.modelWidth
     }
 

@@ -187,7 +187,7 @@ public final class Backpropagation {
                                       dRelK: s.dRelK.pointer, dRelQ: s.dRelQ.pointer, dz: s.dZ.pointer,
                                       pattern: a.pattern.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
                                       relK: a.relK.pointer, relQ: a.relQ.pointer, shape: shape,
-                                      dRelScratch: s.dRelScratch.pointer)
+                                      dRelScratch: s.dRelScratch.pointer, dropout: acts.dropout, layer: l)
             linearBackward(s.dRelLN.pointer, g + p.relKWeight, g + p.relKBias, s.dRelK.pointer, acts.relLN.pointer,
                            m.parameter(p.relKWeight), rows: W, inWidth: D, outWidth: D, accumulateInput: true)
             linearBackward(s.dRelLN.pointer, g + p.relQWeight, g + p.relQBias, s.dRelQ.pointer, acts.relLN.pointer,

@@ -6,7 +6,8 @@ extension Model {
     /// `readouts[f]` says whether factor f's logits are computed (training needs only the value
     /// factor). Hooks fire with `iteration` of `iterations`; with `hooks == nil` nothing extra runs.
     /// `dropout` (training only) drops units of attn_out and mlp_out after their hooks fired,
-    /// before the residual adds, and keeps the masks in `acts` for the backward pass.
+    /// before the residual adds, and keeps the masks in `acts` for the backward pass; its
+    /// attention rate drops attention weights inside the attention kernel.
     func forward(_ acts: Activations, hooks: Hooks?, iteration: Int = 0, of iterations: Int = 1,
                  readouts: [Bool] = [true, true, true, true], dropout: Dropout? = nil) {
         let c = config, L = acts.length, B = acts.batch, N = acts.rows
@@ -62,7 +63,8 @@ extension Model {
             }
             relativeAttentionForward(z: a.z.pointer, pattern: a.pattern.pointer, scores: scores,
                                      q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                                     relK: a.relK.pointer, relQ: a.relQ.pointer, shape: shape)
+                                     relK: a.relK.pointer, relQ: a.relQ.pointer, shape: shape,
+                                     dropout: acts.dropout, layer: l)
             if let scores { hook(n.scores, scores, [B, H, L, L]) }
             hook(n.pattern, a.pattern.pointer, [B, H, L, L])
             hook(n.z, a.z.pointer, headShape)

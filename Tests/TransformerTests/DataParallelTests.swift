@@ -135,13 +135,13 @@ private struct Block {
 
     /// With dropout, sorted (non-contiguous) shards give every sequence the mask it has in the
     /// single block, so the sharded gradient still equals the single block's.
-    @Test func shardsKeepEachSequencesDropoutMask() throws {
+    @Test(arguments: [Dropout(rate: 0.3, seed: 77), Dropout(rate: 0, seed: 78, attentionRate: 0.3)])
+    func shardsKeepEachSequencesDropoutMask(dropout: Dropout) throws {
         let config = tinyConfig()
         let model = try randomModel(config, seed: 31)
         let lengths = [12, 5, 9, 12, 3, 7, 8], length = 12
         let random = Block(config, batch: lengths.count, length: length, seed: 32)
         let weights = random.weights(paddedTo: lengths)
-        let dropout = Dropout(rate: 0.3, seed: 77)
         let single = Backpropagation(model: model)
         let expected = single.lossAndGradient(inputs: random.inputs, targets: random.targets, positionWeights: weights,
                                               batch: lengths.count, length: length, factorWeights: factorWeights, dropout: dropout)

@@ -41,6 +41,34 @@ func dropoutMaskValues(_ dropout: Dropout, batch: Int, length: Int, width: Int, 
         #expect(abs(disagreement(first, dropoutMaskValues(otherRun, batch: 4, length: 20, width: 32)) - 0.32) < 0.04)
     }
 
+    /// Attention-weight factors: rate p of the causal row dropped, the rest scaled by 1/(1 − p),
+    /// independent across heads and layers, and the same for a sequence in a shard.
+    @Test func attentionRowsDropTheRateAndFollowTheirSequence() {
+        func row(_ dropout: Dropout, sequence: Int = 0, layer: Int = 0, head: Int = 0, query: Int = 999) -> [Float] {
+            var values = [Float](repeating: -1, count: query + 1)
+            values.withUnsafeMutableBufferPointer { buffer in
+                if let base = buffer.baseAddress {
+                    fillAttentionDropoutRow(base, dropout, sequence: sequence, layer: layer, head: head, query: query)
+                }
+            }
+            return values
+        }
+        let dropout = Dropout(rate: 0, seed: 21, attentionRate: 0.25)
+        let first = row(dropout)
+        // 1,000 weights: the binomial standard deviation is 0.014.
+        #expect(abs(Double(first.filter { $0 == 0 }.count) / 1000 - 0.25) < 0.05)
+        #expect(first.allSatisfy { $0 == 0 || $0 == 1 / 0.75 })
+        #expect(row(dropout) == first)
+        func disagreement(_ a: [Float], _ b: [Float]) -> Double { Double(zip(a, b).filter { $0 != $1 }.count) / Double(a.count) }
+        // Independent rows of rate p disagree on 2p(1 − p) = 0.375 of the weights.
+        #expect(abs(disagreement(first, row(dropout, head: 1)) - 0.375) < 0.06)
+        #expect(abs(disagreement(first, row(dropout, layer: 1)) - 0.375) < 0.06)
+        #expect(abs(disagreement(first, row(dropout, sequence: 1)) - 0.375) < 0.06)
+        #expect(row(dropout.shard(sequences: [3, 1]), sequence: 1) == row(dropout, sequence: 1))
+        // An odd-length row fills its last weight too.
+        #expect(!row(dropout, query: 6).contains(-1))
+    }
+
     /// Each sequence's mask depends on its index in the whole batch, not on the block it is
     /// computed in, so a batch split into shards (one per core) gets the same masks.
     @Test func aShardOfABatchGetsTheMasksOfItsSequences() {

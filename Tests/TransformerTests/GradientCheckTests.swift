@@ -48,6 +48,32 @@ func randomTokens(_ config: ModelConfig, batch: Int, length: Int, seed: UInt64) 
         try checkEveryParameterTensor(dropout: Dropout(rate: 0.3, seed: 11))
     }
 
+    /// And with attention-weight dropout, alone and beside the output dropout.
+    @Test func everyParameterTensorMatchesFiniteDifferencesWithAttentionDropout() throws {
+        try checkEveryParameterTensor(dropout: Dropout(rate: 0, seed: 12, attentionRate: 0.3))
+        try checkEveryParameterTensor(dropout: Dropout(rate: 0.2, seed: 13, attentionRate: 0.3))
+    }
+
+    /// Attention dropout changes the loss and gradient (the masks reach the kernel), and its
+    /// rate 0 is exactly no dropout.
+    @Test func attentionDropoutChangesTheGradient() throws {
+        let config = tinyConfig()
+        let model = try randomModel(config, seed: 1)
+        let inputs = randomTokens(config, batch: 2, length: 9, seed: 2), targets = randomTokens(config, batch: 2, length: 9, seed: 3)
+        let weights = [Float](repeating: 1, count: 18)
+        func gradient(_ dropout: Dropout?) -> [Float] {
+            let bp = Backpropagation(model: model)
+            _ = bp.lossAndGradient(inputs: inputs, targets: targets, positionWeights: weights, batch: 2, length: 9,
+                                   factorWeights: [0, 0, 0, 1], dropout: dropout)
+            return bp.gradient
+        }
+        let plain = gradient(nil)
+        #expect(gradient(Dropout(rate: 0, seed: 5, attentionRate: 0)) == plain)
+        let dropped = gradient(Dropout(rate: 0, seed: 5, attentionRate: 0.3))
+        let scale = plain.map { abs($0) }.max() ?? 0
+        #expect(zip(plain, dropped).map { abs($0 - $1) }.max() ?? 0 > 1e-2 * scale)
+    }
+
     func checkEveryParameterTensor(dropout: Dropout?) throws {
         let config = tinyConfig()
         let model = try randomModel(config, seed: 1)

@@ -1,6 +1,8 @@
 // Inverted dropout on the two sublayer outputs of every block (GPT-2's resid_pdrop placement):
 // attn_out and mlp_out are multiplied by a mask of 0 (dropped, probability P) and 1/(1 − P)
-// (kept) before their residual add. Training only: `Model.run` never passes a `Dropout`.
+// (kept) before their residual add; and, separately, on the attention pattern (attn_pdrop):
+// each weight p[h,n,m] is dropped or scaled before z = p·v, as the paper's authors trained.
+// Training only: `Model.run` never passes a `Dropout`.
 //
 // The masks come from a counter-based hash rather than a sequential generator: each mask
 // entry is a pure function of (step seed, sequence index in the whole batch, position, layer,
@@ -10,8 +12,10 @@
 
 /// Dropout of one training step: the rate, and the seed all of the step's masks derive from.
 public struct Dropout: Sendable, Equatable {
-    /// Probability that a unit is dropped, in [0, 1).
+    /// Probability that a unit of attn_out or mlp_out is dropped, in [0, 1).
     public var rate: Float
+    /// Probability that an attention weight is dropped, in [0, 1) (0: the pattern is used as is).
+    public var attentionRate: Float
     /// Seed of this step's masks (see `stepSeed(runSeed:step:)`).
     public var seed: UInt64
     /// For each sequence of this block, its index in the whole batch (nil: the block is the
@@ -20,11 +24,13 @@ public struct Dropout: Sendable, Equatable {
     /// it would get in the unsplit batch.
     public var sequences: [Int]?
 
-    /// Dropout with probability `rate` and masks drawn from `seed`.
-    public init(rate: Float, seed: UInt64, sequences: [Int]? = nil) {
+    /// Dropout with probability `rate` on sublayer outputs and `attentionRate` on attention
+    /// weights, masks drawn from `seed`.
+    public init(rate: Float, seed: UInt64, sequences: [Int]? = nil, attentionRate: Float = 0) {
         self.rate = rate
         self.seed = seed
         self.sequences = sequences
+        self.attentionRate = attentionRate
     }
 
     /// The seed of the masks of optimizer step `step` in a run seeded with `runSeed`.
@@ -37,16 +43,16 @@ public struct Dropout: Sendable, Equatable {
 
     /// The same dropout for a shard made of sequences `members` (indices into this block).
     public func shard(sequences members: [Int]) -> Dropout {
-        Dropout(rate: rate, seed: seed, sequences: members.map { batchIndex(of: $0) })
+        Dropout(rate: rate, seed: seed, sequences: members.map { batchIndex(of: $0) }, attentionRate: attentionRate)
     }
 
     /// The index in the whole batch of this block's sequence `local`.
     @inline(__always)
     func batchIndex(of local: Int) -> Int { sequences?[local] ?? local }
 
-    /// Whether any unit can be dropped (rate 0 skips dropout entirely, so the pass is exactly
-    /// the one without dropout).
-    var isActive: Bool { rate > 0 }
+    /// Whether any unit or weight can be dropped (both rates 0 skip dropout entirely, so the
+    /// pass is exactly the one without dropout).
+    var isActive: Bool { rate > 0 || attentionRate > 0 }
 }
 
 /// Where in a block a dropout mask applies.
@@ -100,4 +106,27 @@ func dropoutForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float
 /// dx = dOut ⊙ mask: the mask is the diagonal of the Jacobian (dx may alias dOut).
 func dropoutBackward(_ dx: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int) {
     for i in 0..<count { dx[i] = dOut[i] * mask[i] }
+}
+
+/// Fills `row[0...query]` with the attention-dropout factors of one query row of one head:
+/// 0 where the weight p[h, query, m] is dropped, 1/(1 − attentionRate) where it is kept.
+///
+/// Keyed like the sublayer masks by (step seed, sequence in the whole batch, query position), with
+/// a site field of its own (bit 15 set, then layer and head: layers < 128, heads < 256), so it is
+/// independent of them and of sharding, and the backward pass regenerates exactly the forward's.
+func fillAttentionDropoutRow(_ row: UnsafeMutablePointer<Float>, _ dropout: Dropout, sequence local: Int,
+                             layer: Int, head: Int, query: Int) {
+    let threshold = UInt64(min(Double(dropout.attentionRate), 1) * 4_294_967_296.0)
+    let kept = 1 / (1 - dropout.attentionRate)
+    let site = UInt64(1 << 15 | layer << 8 | head)
+    let sequence = UInt64(dropout.batchIndex(of: local))
+    let key = splitMix64(dropout.seed ^ splitMix64(sequence << 36 | UInt64(query) << 16 | site))
+    var m = 0, counter: UInt64 = 0
+    while m <= query {
+        let bits = splitMix64(key &+ counter &* 0x9E37_79B9_7F4A_7C15)
+        counter &+= 1
+        row[m] = bits & 0xFFFF_FFFF < threshold ? 0 : kept
+        if m + 1 <= query { row[m + 1] = bits >> 32 < threshold ? 0 : kept }
+        m += 2
+    }
 }

@@ -26,16 +26,24 @@ struct AttentionShape {
 }
 
 /// Forward pass: writes `pattern` (and, when non-nil, the masked pre-softmax `scores`) and `z`.
+///
+/// With a `dropout` whose attention rate is above 0 (training only), z = (p ⊙ mask)·v with the
+/// mask of block `layer` (`fillAttentionDropoutRow`); `pattern` keeps the weights before dropout,
+/// which is what the backward pass and the hooks need.
 func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMutablePointer<Float>,
                               scores: UnsafeMutablePointer<Float>?,
                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                              relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>, shape: AttentionShape) {
+                              relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>, shape: AttentionShape,
+                              dropout: Dropout? = nil, layer: Int = 0) {
     let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale
+    let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
     parallelRows(shape.batch * H, tasks: min(ComputeThreads.count, shape.batch * H)) { _, items in
-      let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W)
+      let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W + (dropping == nil ? 0 : L * L))
       defer { c2p.deallocate() }
       let p2c = c2p + L * W
+      // The dropped pattern of one item, when dropping.
+      let dropped = c2p + 2 * L * W
       for item in items {
         let b = item / H, h = item % H
         let qh = q + b * L * D + h * Dh, kh = k + b * L * D + h * Dh, vh = v + b * L * D + h * Dh
@@ -72,10 +80,16 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
             let inverse = 1 / sum
             for m in 0...n { row[m] *= inverse }
             for m in (n + 1)..<L { row[m] = 0 }
+            if let dropping {
+                let out = dropped + n * L
+                fillAttentionDropoutRow(out, dropping, sequence: b, layer: layer, head: h, query: n)
+                for m in 0...n { out[m] *= row[m] }
+                for m in (n + 1)..<L { out[m] = 0 }
+            }
         }
-        // z_h = P · V_h
+        // z_h = P · V_h (P after dropout when dropping)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                    1, p, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
+                    1, dropping == nil ? p : dropped, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
       }
     }
 }
@@ -83,20 +97,25 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
 /// Backward pass. Overwrites `dq`, `dk`, `dv`; adds into `dRelK`, `dRelQ` ([W, D]).
 ///
 /// `dRelScratch` holds 2·B·W·D floats for per-sequence partial sums of the shared tables.
+/// `dropout` and `layer` must be the forward pass's: its attention masks are drawn again here.
 func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                dv: UnsafeMutablePointer<Float>,
                                dRelK: UnsafeMutablePointer<Float>, dRelQ: UnsafeMutablePointer<Float>,
                                dz: UnsafePointer<Float>, pattern: UnsafePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>,
-                               shape: AttentionShape, dRelScratch: UnsafeMutablePointer<Float>) {
+                               shape: AttentionShape, dRelScratch: UnsafeMutablePointer<Float>,
+                               dropout: Dropout? = nil, layer: Int = 0) {
     let B = shape.batch, L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
+    let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
     parallelRows(B * H, tasks: min(ComputeThreads.count, B * H)) { _, items in
-      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W)
+      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W + (dropping == nil ? 0 : L * L))
       defer { scratch.deallocate() }
       let ds = scratch, dc2p = scratch + L * L, dp2c = dc2p + L * W
+      // The item's dropout factors, then its dropped pattern, when dropping.
+      let dropped = dp2c + L * W
       for item in items {
         let b = item / H, h = item % H
         let base = b * L * D + h * Dh
@@ -104,11 +123,23 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         let dqh = dq + base, dkh = dk + base, dvh = dv + base
         let p = pattern + item * L * L
         dc2p.initialize(repeating: 0, count: 2 * L * W)
-        // dV = Pᵀ dZ ; dP = dZ Vᵀ
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                    1, p, Int32(L), dzh, Int32(D), 0, dvh, Int32(D))
+        // dP = dZ Vᵀ (with dropout: the gradient of the dropped pattern, times the mask)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
                     1, dzh, Int32(D), vh, Int32(D), 0, ds, Int32(L))
+        if let dropping {
+            for n in 0..<L {
+                let factors = dropped + n * L, row = ds + n * L, prow = p + n * L
+                fillAttentionDropoutRow(factors, dropping, sequence: b, layer: layer, head: h, query: n)
+                for m in 0...n {
+                    row[m] *= factors[m]
+                    factors[m] *= prow[m]
+                }
+                for m in (n + 1)..<L { factors[m] = 0 }
+            }
+        }
+        // dV = Pᵀ dZ (P after dropout when dropping)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                    1, dropping == nil ? p : UnsafePointer(dropped), Int32(L), dzh, Int32(D), 0, dvh, Int32(D))
         // Softmax backward, scaled; then scatter into the relative-position buckets.
         for n in 0..<L {
             let prow = p + n * L, row = ds + n * L
