@@ -184,9 +184,9 @@ public final class Trainer {
     /// run's seed and the step alone, so a resumed run draws the same masks without saving any
     /// generator state (and the data generator's stream is untouched).
     func dropout(at step: Int) -> Dropout? {
-        let rate = state.recipe.dropoutRate
-        guard rate > 0 else { return nil }
-        return Dropout(rate: rate, seed: Dropout.stepSeed(runSeed: state.recipe.seed, step: step))
+        let rate = state.recipe.dropoutRate, attentionRate = state.recipe.attentionDropoutRate
+        guard rate > 0 || attentionRate > 0 else { return nil }
+        return Dropout(rate: rate, seed: Dropout.stepSeed(runSeed: state.recipe.seed, step: step), attentionRate: attentionRate)
     }
 
     /// Moves to the next curriculum stage once computed nodes are mastered in the current one.

@@ -44,7 +44,6 @@ public struct TrainingData: Sendable {
                         leafValueDecay: Double? = nil, rng: inout TaskRNG) -> TrainingExample {
         let (program, solution) = graph(nodes: nodes, leaves: leaves ?? recipe.leaves, maxFanIn: maxFanIn, minFanIn: minFanIn,
                                         names: names, leafValueDecay: leafValueDecay, rng: &rng)
-        let tokenized = program.tokenize(vocabulary: vocabulary)
         let count = program.equations.count
         var filled = [Bool](repeating: false, count: count)
         if rng.unitFloat() < recipe.frontierFraction {
@@ -60,6 +59,26 @@ public struct TrainingData: Sendable {
             let t = rng.below(solution.maxDepth + 1)
             for e in 0..<count { filled[e] = solution.depths[e] < t }
         }
+        return supervised(program, solution, tokenized: program.tokenize(vocabulary: vocabulary), filled: filled, rng: &rng)
+    }
+
+    /// Every iteration of one graph (drawn as `example` draws it): the exact teacher-forced states
+    /// t = 0 … depth, in order, each with its own target (the authors' training step).
+    public func iterationExamples(nodes: Int, leaves: Int? = nil, maxFanIn: Int = 3, minFanIn: Int = 1, names: Int? = nil,
+                                  leafValueDecay: Double? = nil, rng: inout TaskRNG) -> [TrainingExample] {
+        let (program, solution) = graph(nodes: nodes, leaves: leaves ?? recipe.leaves, maxFanIn: maxFanIn, minFanIn: minFanIn,
+                                        names: names, leafValueDecay: leafValueDecay, rng: &rng)
+        let tokenized = program.tokenize(vocabulary: vocabulary)
+        return (0...solution.maxDepth).map { t in
+            supervised(program, solution, tokenized: tokenized, filled: solution.depths.map { $0 < t }, rng: &rng)
+        }
+    }
+
+    /// The example of input state `filled` (one flag per equation): its target is the next
+    /// iteration's state; computable positions weigh `computableWeight`, and the recipe's operand
+    /// lookup and error correction apply.
+    func supervised(_ program: Program, _ solution: Solution, tokenized: TokenizedProgram, filled: [Bool],
+                    rng: inout TaskRNG) -> TrainingExample {
         let next = program.nextFilled(filled)
         var input = tokenized.state(filled: filled, solution: solution)
         var target = tokenized.state(filled: next, solution: solution)
@@ -96,9 +115,13 @@ public struct TrainingData: Sendable {
         // One size per batch keeps padding small (sequence lengths then vary only with fan-in).
         let current = recipe.effectiveStages[min(stage, recipe.effectiveStages.count - 1)]
         let nodes = nodeCount(step: step, stage: current, rng: &rng)
-        let examples = (0..<recipe.batchSize).map { _ in example(nodes: nodes, leaves: current.leaves, maxFanIn: current.maxFanIn,
-                                                                        minFanIn: current.minFanIn, names: current.names,
-                                                                        leafValueDecay: current.leafValueDecay, rng: &rng) }
+        let examples = (0..<recipe.batchSize).flatMap { _ in
+            recipe.everyIteration == true
+                ? iterationExamples(nodes: nodes, leaves: current.leaves, maxFanIn: current.maxFanIn, minFanIn: current.minFanIn,
+                                    names: current.names, leafValueDecay: current.leafValueDecay, rng: &rng)
+                : [example(nodes: nodes, leaves: current.leaves, maxFanIn: current.maxFanIn, minFanIn: current.minFanIn,
+                           names: current.names, leafValueDecay: current.leafValueDecay, rng: &rng)]
+        }
         let length = examples.map(\.input.count).max() ?? 1
         let pad = vocabulary.padToken
         var inputs = [Int32](), targets = [Int32](), weights = [Float](), computed = [Bool]()

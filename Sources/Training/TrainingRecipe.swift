@@ -47,6 +47,13 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     /// Inverted dropout on each block's attention and MLP outputs (the paper trained with 0.1).
     /// Optional so that recipes saved before it existed still decode; nil means 0.
     public var dropout: Float?
+    /// Inverted dropout on the attention weights (the authors' attn_pdrop, 0.1). nil means 0.
+    public var attentionDropout: Float?
+    /// Supervise every iteration of each graph in the same step (t = 0 … its depth, exact
+    /// teacher-forced states), as the authors' trainer does, instead of one random state per
+    /// graph: a step then has `batchSize` graphs and about (depth + 1) × as many sequences.
+    /// nil means false.
+    public var everyIteration: Bool?
 
     public init() {}
 
@@ -55,6 +62,8 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
 
     /// The dropout probability actually used (0 when the recipe has none).
     public var dropoutRate: Float { dropout ?? 0 }
+    /// The attention-weight dropout probability actually used (0 when the recipe has none).
+    public var attentionDropoutRate: Float { attentionDropout ?? 0 }
 
     /// Trains through `stages`: the recorded sizes (`max_nodes`, …) become the last stage's, and
     /// the linear size ramp, unused with stages, starts at its smallest graph.
@@ -121,6 +130,10 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
             try check(stage.leafValueDecay.map { $0 > 0 && $0 <= 1 } ?? true,
                       "curriculum stage \"\(stage)\" needs a leaf value decay (after ~) in (0, 1]")
         }
+        try check(attentionDropoutRate.isFinite && attentionDropoutRate >= 0 && attentionDropoutRate < 1,
+                  "--attention-dropout must lie in [0, 1) (the probability of dropping an attention weight), found \(attentionDropoutRate)")
+        try check(finalLearningRateFraction.isFinite && finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1,
+                  "--final-lr-fraction must lie in 0...1 (1 keeps the rate constant after the warm-up), found \(finalLearningRateFraction)")
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
         try check(advanceWindow > 0, "--advance-window must be positive")
         try check((maxStageSteps ?? 1) > 0, "--max-stage-steps must be positive")

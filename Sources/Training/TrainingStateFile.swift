@@ -30,6 +30,7 @@ public enum TrainingStateFile {
             "curriculum_stage": Double(state.stage),
             // Through the Float's shortest text, so h5py shows 0.1 rather than 0.10000000149.
             "dropout": Double(String(state.recipe.dropoutRate)) ?? Double(state.recipe.dropoutRate),
+            "attention_dropout": Double(String(state.recipe.attentionDropoutRate)) ?? Double(state.recipe.attentionDropoutRate),
         ]
         // Resume files are three times the model and are committed between sessions: shuffled and
         // gzipped they fit under the repository's 20 MiB per file (22.3 → 18.6 MiB), for ≈ 1 s a save.

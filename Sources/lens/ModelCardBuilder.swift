@@ -45,9 +45,13 @@ enum ModelCardBuilder {
                 trainedMaxNodes = recipe.maxNodes
                 training.append(("graphs in training", "\(recipe.minNodes)–\(recipe.maxNodes) nodes, \(recipe.leaves) leaves, depth ≤ \(recipe.maxDepth)"))
             }
-            training.append(("optimizer", String(format: "AdamW lr %g, weight decay %g, batch %d, warm-up %d", recipe.learningRate, recipe.weightDecay, recipe.batchSize, recipe.warmupSteps)))
-            training.append(("dropout", recipe.dropoutRate > 0
-                ? String(format: "%g on attention and MLP outputs", recipe.dropoutRate) : "none"))
+            training.append(("optimizer", String(format: "AdamW lr %g, weight decay %g, batch %d, warm-up %d", recipe.learningRate, recipe.weightDecay, recipe.batchSize, recipe.warmupSteps)
+                + (recipe.finalLearningRateFraction == 1 ? ", constant rate" : String(format: ", cosine to %g × the peak", recipe.finalLearningRateFraction))
+                + (recipe.everyIteration == true ? "; every iteration of each graph per step" : "")))
+            var dropouts: [String] = []
+            if recipe.dropoutRate > 0 { dropouts.append(String(format: "%g on attention and MLP outputs", recipe.dropoutRate)) }
+            if recipe.attentionDropoutRate > 0 { dropouts.append(String(format: "%g on attention weights", recipe.attentionDropoutRate)) }
+            training.append(("dropout", dropouts.isEmpty ? "none" : dropouts.joined(separator: ", ")))
             training.append(("initial weights", recipe.initialisation == .pytorch
                 ? "PyTorch module defaults (embeddings N(0, 1), linear maps U(±1/√in))" : "N(0, 0.02), biases 0 (GPT-2 style)"))
         }

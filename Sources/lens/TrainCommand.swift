@@ -26,6 +26,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--batch", value: "B", help: "sequences per step (default 32)"),
             OptionSpec(name: "--lr", value: "X", help: "peak learning rate (default 1e-3; may be changed on --resume)"),
             OptionSpec(name: "--warmup", value: "N", help: "linear warm-up steps (default 1000)"),
+            OptionSpec(name: "--final-lr-fraction", value: "X", help: "the cosine decays to X × the peak rate at the last step (default 0.1; 1 keeps the rate constant after the warm-up, as the authors trained; may be changed on --resume)"),
             OptionSpec(name: "--weight-decay", value: "X", help: "AdamW decoupled weight decay (default 0.01; may be changed on --resume)"),
             OptionSpec(name: "--clip", value: "X", help: "gradient-norm clipping (default 1.0)"),
             OptionSpec(name: "--min-nodes", value: "N", help: "smallest training graph (default 8)"),
@@ -45,6 +46,8 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--dropout", value: "P", help: "drop units of attention and MLP outputs with probability P in training (default 0; the paper: 0.1)"),
             OptionSpec(name: "--operand-lookup", value: nil, help: "also supervise operand occurrences with their values (grows the mirrored circuit; contrast models only)"),
             OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
+            OptionSpec(name: "--attention-dropout", value: "P", help: "drop attention weights with probability P in training (default 0; the authors: 0.1, with --dropout 0.1)"),
+            OptionSpec(name: "--every-iteration", value: nil, help: "supervise every iteration of each graph in one step (exact teacher-forced states t = 0 … depth, no frontier states), as the authors' trainer does; a step then holds --batch graphs and about (depth + 1) × as many sequences"),
             OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
             OptionSpec(name: "--snapshot-every", value: "N", help: "also keep the model of the first checkpoint past every N steps as MODEL.stepS.h5, for studying how mechanisms emerge (default: none)"),
             OptionSpec(name: "--keep-resume-every", value: "N", help: "also keep the resume state of the first checkpoint past every N steps as MODEL.stepS.resume.h5, to branch the run from there later (default: none; each is 3× the model)"),
@@ -59,7 +62,7 @@ enum TrainCommand: LensCommand {
     static let fixedOnResume = ["--config", "--seed", "--batch", "--warmup", "--clip", "--min-nodes", "--max-nodes",
                                 "--max-depth", "--leaves", "--curriculum-start", "--curriculum-steps", "--advance-window",
                                 "--frontier", "--computable-weight", "--error-correction", "--init", "--dropout",
-                                "--operand-lookup", "--all-factors"]
+                                "--operand-lookup", "--all-factors", "--attention-dropout", "--every-iteration"]
     /// Options a resumed run honours (the command history records them): all the others.
     static var changeableOnResume: [String] {
         spec.options.map(\.name).filter { !fixedOnResume.contains($0) && $0 != "--resume" && $0 != "--out" }
@@ -83,6 +86,9 @@ enum TrainCommand: LensCommand {
         r.computableWeight = Float(try a.double("--computable-weight") ?? Double(r.computableWeight))
         r.errorCorrection = Float(try a.double("--error-correction") ?? 0)
         if let rate = try a.double("--dropout") { r.dropout = Float(rate) }
+        if let rate = try a.double("--attention-dropout") { r.attentionDropout = Float(rate) }
+        if let fraction = try a.double("--final-lr-fraction") { r.finalLearningRateFraction = Float(fraction) }
+        if a.has("--every-iteration") { r.everyIteration = true }
         if let scheme = a.string("--init") {
             guard let parsed = Model.InitialisationScheme(rawValue: scheme) else {
                 throw UsageError("lens train: --init must be normal or pytorch, found \"\(scheme)\"")
@@ -176,6 +182,7 @@ enum TrainCommand: LensCommand {
             // The optimiser's peak rate and weight decay may change too (the schedule keeps its
             // shape and position; the command history records the change).
             if let rate = try a.double("--lr") { state.recipe.learningRate = Float(rate) }
+            if let fraction = try a.double("--final-lr-fraction") { state.recipe.finalLearningRateFraction = Float(fraction) }
             if let decay = try a.double("--weight-decay") {
                 state.recipe.weightDecay = Float(decay)
                 state.optimizer.weightDecay = Float(decay)

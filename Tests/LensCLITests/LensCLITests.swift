@@ -144,6 +144,8 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for (flag, value, expected) in [("--dropout", "1", "--dropout must lie in [0, 1)"), ("--dropout", "-0.1", "--dropout must lie in [0, 1)"),
                                         ("--dropout", "abc", "--dropout expects a number"),
+                                        ("--attention-dropout", "1", "--attention-dropout must lie in [0, 1)"),
+                                        ("--final-lr-fraction", "2", "--final-lr-fraction must lie in 0...1"),
                                         ("--init", "xavier", "--init must be normal or pytorch")] {
             let result = try runLens(tinyTraining + [flag, value], in: dir)
             #expect(result.status == 2, "\(flag) \(value): \(result.error)")
@@ -214,6 +216,27 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         let attributes = try Checkpoint.attributes(of: dir + "/t.h5")
         #expect(attributes["dropout"].flatMap(Double.init).map { abs($0 - 0.1) < 1e-6 } == true, "\(attributes)")
         #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.dropoutRate == 0.1)
+    }
+
+    /// The authors' recipe flags reach the recipe and the checkpoint's attributes; the ones that
+    /// shape the data and the model's noise cannot change on resume, the rate's floor can.
+    @Test func authorsRecipeFlagsAreRecorded() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let flags = ["--attention-dropout", "0.1", "--every-iteration", "--final-lr-fraction", "1", "--stop-after", "2"]
+        let result = try runLens(tinyTraining + flags, in: dir)
+        #expect(result.status == 0, "\(result.error)")
+        let attributes = try Checkpoint.attributes(of: dir + "/t.h5")
+        #expect(attributes["attention_dropout"].flatMap(Double.init).map { abs($0 - 0.1) < 1e-6 } == true, "\(attributes)")
+        let recipe = try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe
+        #expect(recipe.attentionDropoutRate == 0.1 && recipe.everyIteration == true && recipe.finalLearningRateFraction == 1)
+        for fixed in [["--attention-dropout", "0.2"], ["--every-iteration"]] {
+            let refused = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5"] + fixed, in: dir)
+            #expect(refused.status == 2 && refused.error.contains("\(fixed[0]) cannot change on --resume"), "\(refused.error)")
+        }
+        let resumed = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--final-lr-fraction", "0.5", "--stop-after", "1"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.finalLearningRateFraction == 0.5)
     }
 
     @Test func ctrlCDuringTrainingLeavesAResumableCheckpoint() throws {

@@ -56,6 +56,14 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         #expect(abs(s.rate(at: 110) - 1e-4) < 1e-9)
     }
 
+    /// `--warmup 0 --final-lr-fraction 1`: the authors' constant rate from the first step.
+    @Test func aFinalFractionOfOneKeepsTheRateConstant() {
+        let constant = LearningRateSchedule(peak: 1e-3, warmupSteps: 0, totalSteps: 100, floor: 1)
+        #expect([0, 1, 50, 99, 100, 500].allSatisfy { constant.rate(at: $0) == 1e-3 })
+        let warmed = LearningRateSchedule(peak: 1e-3, warmupSteps: 10, totalSteps: 100, floor: 1)
+        #expect(abs(warmed.rate(at: 4) - 0.5e-3) < 1e-9 && warmed.rate(at: 10) == 1e-3 && warmed.rate(at: 99) == 1e-3)
+    }
+
     @Test func badSettingsAreRejected() {
         var r = TrainingRecipe()
         r.steps = 0
@@ -74,6 +82,16 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         r = TrainingRecipe()
         r.dropout = 0.1
         #expect((try? r.validate()) != nil)
+        for rate: Float in [1, -0.1, .nan] {
+            r = TrainingRecipe()
+            r.attentionDropout = rate
+            #expect(throws: TrainingError.self) { try r.validate() }
+        }
+        for fraction: Float in [1.5, -0.1, .nan] {
+            r = TrainingRecipe()
+            r.finalLearningRateFraction = fraction
+            #expect(throws: TrainingError.self) { try r.validate() }
+        }
     }
 
     /// Recipes saved before dropout existed (no "dropout" key) decode as dropout 0.
@@ -131,6 +149,34 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
             }
         }
         #expect(supervised > 20)
+    }
+
+    /// `--every-iteration`: one graph gives its exact states t = 0 … depth in order, each
+    /// example's target the next one's input, from all slots empty to all filled.
+    @Test func everyIterationChainsAGraphsStates() throws {
+        var recipe = tinyRecipe(steps: 10)
+        recipe.everyIteration = true
+        let data = TrainingData(recipe: recipe)
+        let empty = data.vocabulary.valueEmpty
+        var rng = TaskRNG(seed: 6)
+        var deepest = 0
+        for _ in 0..<20 {
+            let chain = data.iterationExamples(nodes: 6, rng: &rng)
+            deepest = max(deepest, chain.count - 1)
+            #expect(chain.count >= 2 && chain.count <= recipe.maxDepth + 1)
+            for (earlier, later) in zip(chain, chain.dropFirst()) { #expect(earlier.target == later.input) }
+            // Slot positions: a variable (syntax 0) right after "=" (syntax 5).
+            let slots = (1..<chain[0].input.count).filter { chain[0].input[$0].syntax == 0 && chain[0].input[$0 - 1].syntax == 5 }
+            #expect(slots.allSatisfy { chain[0].input[$0].value == empty })
+            #expect(slots.allSatisfy { chain[chain.count - 1].target[$0].value != empty })
+            // Every step fills something, and only computed slots count as the hard positions.
+            #expect(chain.allSatisfy { e in slots.contains { e.input[$0] != e.target[$0] } })
+            #expect(chain[0].computedSlots.allSatisfy { !$0 })
+        }
+        #expect(deepest >= 2)
+        // A batch holds batchSize graphs, each with all its iterations.
+        let batch = data.batch(step: 0, rng: &rng)
+        #expect(batch.batch > recipe.batchSize * 2 && batch.batch <= recipe.batchSize * (recipe.maxDepth + 1))
     }
 
     @Test func errorCorrectionCorruptsInputsOnly() throws {
@@ -200,6 +246,28 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         var recipe = tinyRecipe(steps: 30)
         recipe.dropout = 0.1
         try checkResumeContinuesBitForBit(recipe: recipe)
+    }
+
+    /// The authors' step: attention-weight dropout and every iteration of each graph.
+    @Test func resumeContinuesBitForBitWithAttentionDropoutAndEveryIteration() throws {
+        var recipe = tinyRecipe(steps: 30)
+        recipe.batchSize = 4
+        recipe.attentionDropout = 0.1
+        recipe.everyIteration = true
+        try checkResumeContinuesBitForBit(recipe: recipe)
+    }
+
+    @Test func attentionDropoutChangesTrainingAndRateZeroDoesNot() throws {
+        func train(_ rate: Float?) throws -> [Float] {
+            var recipe = tinyRecipe(steps: 5)
+            recipe.attentionDropout = rate
+            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
+            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
+            return model.parameters
+        }
+        let plain = try train(nil)
+        #expect(try train(0) == plain)
+        #expect(try train(0.1) != plain)
     }
 
     @Test func dropoutChangesTrainingAndRateZeroDoesNot() throws {
