@@ -257,23 +257,13 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         try checkResumeContinuesBitForBit(recipe: recipe)
     }
 
-    @Test func attentionDropoutChangesTrainingAndRateZeroDoesNot() throws {
-        func train(_ rate: Float?) throws -> [Float] {
+    /// Output dropout and attention dropout each change training, and each at rate 0 is exactly
+    /// no dropout.
+    @Test(arguments: [\TrainingRecipe.dropout, \TrainingRecipe.attentionDropout])
+    func dropoutChangesTrainingAndRateZeroDoesNot(rate: WritableKeyPath<TrainingRecipe, Float?> & Sendable) throws {
+        func train(_ value: Float?) throws -> [Float] {
             var recipe = tinyRecipe(steps: 5)
-            recipe.attentionDropout = rate
-            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
-            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
-            return model.parameters
-        }
-        let plain = try train(nil)
-        #expect(try train(0) == plain)
-        #expect(try train(0.1) != plain)
-    }
-
-    @Test func dropoutChangesTrainingAndRateZeroDoesNot() throws {
-        func train(_ dropout: Float?) throws -> [Float] {
-            var recipe = tinyRecipe(steps: 5)
-            recipe.dropout = dropout
+            recipe[keyPath: rate] = value
             let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
             try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
             return model.parameters
