@@ -18,9 +18,13 @@ public struct GraphGenerator: Sendable {
     /// itself). Over uniform values no proper subset of a sum's operands says anything about the
     /// sum; over skewed ones each operand does, so a training stage can reward each lookup alone.
     public var leafValueDecay: Double?
+    /// Operands drawn only among nodes of depth below this (nil: among all earlier nodes). This
+    /// is how the paper's authors cap a graph's depth; without it a caller that wants depth ≤ D
+    /// redraws deeper graphs, which leaves shallower graphs more common than theirs.
+    public var parentDepthLimit: Int?
 
     public init(nodes: Int, leaves: Int = 6, names: Int = 128, modulus: Int = 23, maxFanIn: Int = 3, minFanIn: Int = 1,
-                leafValueDecay: Double? = nil) {
+                leafValueDecay: Double? = nil, parentDepthLimit: Int? = nil) {
         self.nodes = nodes
         self.leaves = leaves
         self.names = names
@@ -28,6 +32,7 @@ public struct GraphGenerator: Sendable {
         self.maxFanIn = maxFanIn
         self.minFanIn = minFanIn
         self.leafValueDecay = leafValueDecay
+        self.parentDepthLimit = parentDepthLimit
     }
 
     /// Throws when the sizes cannot make a graph.
@@ -41,6 +46,7 @@ public struct GraphGenerator: Sendable {
         try check(leafValueDecay.map { $0 > 0 && $0 <= 1 } ?? true,
                   "the leaf value decay must lie in (0, 1], found \(leafValueDecay ?? 0)")
         try check(leaves >= minFanIn || nodes == leaves, "a fan-in of at least \(minFanIn) needs at least \(minFanIn) leaves, found \(leaves)")
+        try check((parentDepthLimit ?? 1) >= 1, "the parents' depth limit must be at least 1, found \(parentDepthLimit ?? 0)")
     }
 
     /// A graph drawn from `rng`.
@@ -55,10 +61,11 @@ public struct GraphGenerator: Sendable {
                 literal.append(leafValue(using: &rng))
                 depth.append(0)
             } else {
-                // With minFanIn 1 this draws exactly as before (1 + below(min(maxFanIn, i))).
-                let low = min(minFanIn, i), high = min(maxFanIn, i)
+                // With minFanIn 1 and no depth limit this draws exactly as before (1 + below(min(maxFanIn, i))).
+                let candidates = parentDepthLimit.map { limit in (0..<i).filter { depth[$0] < limit } } ?? Array(0..<i)
+                let low = min(minFanIn, candidates.count), high = min(maxFanIn, candidates.count)
                 let fanIn = low + rng.below(high - low + 1)
-                let chosen = rng.sample(fanIn, from: i)
+                let chosen = rng.sample(fanIn, from: candidates.count).map { candidates[$0] }
                 operands.append(chosen)
                 literal.append(nil)
                 depth.append(1 + (chosen.map { depth[$0] }.max() ?? 0))

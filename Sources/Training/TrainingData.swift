@@ -19,11 +19,13 @@ public struct TrainingData: Sendable {
         vocabulary = Vocabulary(names: recipe.names, modulus: recipe.modulus)
     }
 
-    /// A random graph of `nodes` nodes, redrawn until its depth is at most `recipe.maxDepth`.
+    /// A random graph of `nodes` nodes, redrawn until its depth is at most `recipe.maxDepth` (never
+    /// needed when the recipe caps the depth by the operands' depth).
     func graph(nodes: Int, leaves: Int, maxFanIn: Int, minFanIn: Int = 1, names: Int? = nil, leafValueDecay: Double? = nil,
                rng: inout TaskRNG) -> (Program, Solution) {
         let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: names ?? recipe.names, modulus: recipe.modulus,
-                                       maxFanIn: maxFanIn, minFanIn: minFanIn, leafValueDecay: leafValueDecay)
+                                       maxFanIn: maxFanIn, minFanIn: minFanIn, leafValueDecay: leafValueDecay,
+                                       parentDepthLimit: recipe.depthCappedByParents == true ? recipe.maxDepth : nil)
         while true {
             guard let program = try? generator.generate(using: &rng), let solution = try? program.solve() else { continue }
             if solution.maxDepth <= recipe.maxDepth { return (program, solution) }

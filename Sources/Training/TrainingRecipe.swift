@@ -54,6 +54,9 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     /// graph: a step then has `batchSize` graphs and about (depth + 1) × as many sequences.
     /// nil means false.
     public var everyIteration: Bool?
+    /// Cap the depth as the authors' generator does, by drawing operands only among nodes of
+    /// depth below `maxDepth`, instead of redrawing graphs deeper than it (nil means false).
+    public var depthCappedByParents: Bool?
 
     public init() {}
 

@@ -47,6 +47,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--operand-lookup", value: nil, help: "also supervise operand occurrences with their values (grows the mirrored circuit; contrast models only)"),
             OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
             OptionSpec(name: "--attention-dropout", value: "P", help: "drop attention weights with probability P in training (default 0; the authors: 0.1, with --dropout 0.1)"),
+            OptionSpec(name: "--depth-by-parents", value: nil, help: "keep graphs within --max-depth as the authors' generator does, by drawing operands only among nodes shallower than it, instead of redrawing deeper graphs (which favours shallow ones)"),
             OptionSpec(name: "--every-iteration", value: nil, help: "supervise every iteration of each graph in one step (exact teacher-forced states t = 0 … depth, no frontier states), as the authors' trainer does; a step then holds --batch graphs and about (depth + 1) × as many sequences"),
             OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
             OptionSpec(name: "--snapshot-every", value: "N", help: "also keep the model of the first checkpoint past every N steps as MODEL.stepS.h5, for studying how mechanisms emerge (default: none)"),
@@ -62,7 +63,7 @@ enum TrainCommand: LensCommand {
     static let fixedOnResume = ["--config", "--seed", "--batch", "--warmup", "--clip", "--min-nodes", "--max-nodes",
                                 "--max-depth", "--leaves", "--curriculum-start", "--curriculum-steps", "--advance-window",
                                 "--frontier", "--computable-weight", "--error-correction", "--init", "--dropout",
-                                "--operand-lookup", "--all-factors", "--attention-dropout", "--every-iteration"]
+                                "--operand-lookup", "--all-factors", "--attention-dropout", "--every-iteration", "--depth-by-parents"]
     /// Options a resumed run honours (the command history records them): all the others.
     static var changeableOnResume: [String] {
         spec.options.map(\.name).filter { !fixedOnResume.contains($0) && $0 != "--resume" && $0 != "--out" }
@@ -89,6 +90,7 @@ enum TrainCommand: LensCommand {
         if let rate = try a.double("--attention-dropout") { r.attentionDropout = Float(rate) }
         if let fraction = try a.double("--final-lr-fraction") { r.finalLearningRateFraction = Float(fraction) }
         if a.has("--every-iteration") { r.everyIteration = true }
+        if a.has("--depth-by-parents") { r.depthCappedByParents = true }
         if let scheme = a.string("--init") {
             guard let parsed = Model.InitialisationScheme(rawValue: scheme) else {
                 throw UsageError("lens train: --init must be normal or pytorch, found \"\(scheme)\"")

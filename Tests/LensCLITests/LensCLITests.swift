@@ -223,14 +223,15 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
     @Test func authorsRecipeFlagsAreRecorded() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let flags = ["--attention-dropout", "0.1", "--every-iteration", "--final-lr-fraction", "1", "--stop-after", "2"]
+        let flags = ["--attention-dropout", "0.1", "--every-iteration", "--depth-by-parents", "--final-lr-fraction", "1", "--stop-after", "2"]
         let result = try runLens(tinyTraining + flags, in: dir)
         #expect(result.status == 0, "\(result.error)")
         let attributes = try Checkpoint.attributes(of: dir + "/t.h5")
         #expect(attributes["attention_dropout"].flatMap(Double.init).map { abs($0 - 0.1) < 1e-6 } == true, "\(attributes)")
         let recipe = try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe
         #expect(recipe.attentionDropoutRate == 0.1 && recipe.everyIteration == true && recipe.finalLearningRateFraction == 1)
-        for fixed in [["--attention-dropout", "0.2"], ["--every-iteration"]] {
+        #expect(recipe.depthCappedByParents == true)
+        for fixed in [["--attention-dropout", "0.2"], ["--every-iteration"], ["--depth-by-parents"]] {
             let refused = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5"] + fixed, in: dir)
             #expect(refused.status == 2 && refused.error.contains("\(fixed[0]) cannot change on --resume"), "\(refused.error)")
         }
