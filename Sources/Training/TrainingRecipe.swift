@@ -119,9 +119,12 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         try check((0...1).contains(frontierFraction), "--frontier must lie in 0...1, found \(frontierFraction)")
         try check((0...1).contains(errorCorrection), "--error-correction must lie in 0...1, found \(errorCorrection)")
         try check(computableWeight > 0, "--computable-weight must be positive")
-        // 1 would drop every unit and scale by 1/0.
-        try check(dropoutRate.isFinite && dropoutRate >= 0 && dropoutRate < 1,
-                  "--dropout must lie in [0, 1) (the probability of dropping a unit), found \(dropoutRate)")
+        // A dropout rate of 1 would drop everything and scale by 1/0.
+        func checkDropout(_ rate: Float, _ flag: String, _ what: String) throws {
+            try check(rate.isFinite && rate >= 0 && rate < 1, "\(flag) must lie in [0, 1) (the probability of dropping \(what)), found \(rate)")
+        }
+        try checkDropout(dropoutRate, "--dropout", "a unit")
+        try checkDropout(attentionDropoutRate, "--attention-dropout", "an attention weight")
         for stage in stages {
             try check(stage.leaves >= 1 && stage.minNodes > stage.leaves && stage.maxNodes >= stage.minNodes && stage.maxNodes <= names,
                       "curriculum stage \"\(stage)\" needs 1 ≤ leaves < min-nodes ≤ max-nodes ≤ names")
@@ -133,8 +136,6 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
             try check(stage.leafValueDecay.map { $0 > 0 && $0 <= 1 } ?? true,
                       "curriculum stage \"\(stage)\" needs a leaf value decay (after ~) in (0, 1]")
         }
-        try check(attentionDropoutRate.isFinite && attentionDropoutRate >= 0 && attentionDropoutRate < 1,
-                  "--attention-dropout must lie in [0, 1) (the probability of dropping an attention weight), found \(attentionDropoutRate)")
         try check(finalLearningRateFraction.isFinite && finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1,
                   "--final-lr-fraction must lie in 0...1 (1 keeps the rate constant after the warm-up), found \(finalLearningRateFraction)")
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")

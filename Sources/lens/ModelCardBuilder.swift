@@ -37,13 +37,14 @@ enum ModelCardBuilder {
         var trainedMaxNodes: Int?
         if let text = attributes["training_recipe"], let recipe = try? JSONDecoder().decode(TrainingRecipe.self, from: Data(text.utf8)) {
             let stage = attributes["curriculum_stage"].flatMap { Double($0) }.map { Int($0) }
+            let depth = "depth ≤ \(recipe.maxDepth)" + (recipe.depthCappedByParents == true ? " (operands drawn among shallower nodes)" : "")
             if !recipe.stages.isEmpty, let stage, stage < recipe.stages.count {
                 let s = recipe.stages[stage]
                 trainedMaxNodes = recipe.largestTrainedNodes(throughStage: stage)
-                training.append(("graphs in training (current stage)", "\(s.minNodes)–\(s.maxNodes) nodes, \(s.leaves) leaves, depth ≤ \(recipe.maxDepth)" + (recipe.depthCappedByParents == true ? " (operands drawn among shallower nodes)" : "")))
+                training.append(("graphs in training (current stage)", "\(s.minNodes)–\(s.maxNodes) nodes, \(s.leaves) leaves, \(depth)"))
             } else {
                 trainedMaxNodes = recipe.maxNodes
-                training.append(("graphs in training", "\(recipe.minNodes)–\(recipe.maxNodes) nodes, \(recipe.leaves) leaves, depth ≤ \(recipe.maxDepth)" + (recipe.depthCappedByParents == true ? " (operands drawn among shallower nodes)" : "")))
+                training.append(("graphs in training", "\(recipe.minNodes)–\(recipe.maxNodes) nodes, \(recipe.leaves) leaves, \(depth)"))
             }
             training.append(("optimizer", String(format: "AdamW lr %g, weight decay %g, batch %d, warm-up %d", recipe.learningRate, recipe.weightDecay, recipe.batchSize, recipe.warmupSteps)
                 + (recipe.finalLearningRateFraction == 1 ? ", constant rate" : String(format: ", cosine to %g × the peak", recipe.finalLearningRateFraction))

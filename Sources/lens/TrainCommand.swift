@@ -23,7 +23,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--seed", value: "S", help: "seed of initialisation and data (default 1)"),
             OptionSpec(name: "--steps", value: "N", help: "total optimizer steps (default 100000)"),
             OptionSpec(name: "--stop-after", value: "N", help: "stop this invocation after N steps (the schedule still spans --steps)"),
-            OptionSpec(name: "--batch", value: "B", help: "sequences per step (default 32)"),
+            OptionSpec(name: "--batch", value: "B", help: "graphs per step, one sequence each (default 32; with --every-iteration, each graph gives a sequence per iteration)"),
             OptionSpec(name: "--lr", value: "X", help: "peak learning rate (default 1e-3; may be changed on --resume)"),
             OptionSpec(name: "--warmup", value: "N", help: "linear warm-up steps (default 1000)"),
             OptionSpec(name: "--final-lr-fraction", value: "X", help: "the cosine decays to X × the peak rate at the last step (default 0.1; 1 keeps the rate constant after the warm-up, as the authors trained; may be changed on --resume)"),
