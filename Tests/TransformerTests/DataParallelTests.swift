@@ -31,10 +31,24 @@ private struct Block {
     }
 }
 
+/// How far sharded and single-block results may differ. Splitting a block's rows changes the
+/// GEMM shapes, and OpenBLAS picks its micro-kernels and blocking by shape and by CPU (AVX-512
+/// and AVX2 machines round differently), so the two agree to float32 rounding, not bit for bit.
+/// Observed on an AVX2 kernel (`OPENBLAS_CORETYPE=Haswell`): losses 2e-9–2e-8 relative,
+/// gradient elements up to 1.6e-5 relative (cancellation in sums over the batch); a real fault
+/// (a padded row counted, a mask reused, a shard dropped) moves them by 1e-3 or more.
+private enum Rounding {
+    /// Losses are float32 cross-entropies summed in Double: a few float32 ulps of the total.
+    static let loss = 1e-6
+    /// Gradient elements, relative to the element, floored at 1e-3 of the largest one.
+    static let gradient: Float = 1e-4
+}
+
 @Suite struct DataParallelTests {
     let factorWeights: [Float] = [0.5, 1, 0.25, 2]
 
-    /// Sharded and single-block gradients agree to rounding, and so do the reports, on a batch
+    /// Sharded and single-block gradients agree to float32 rounding, and so do the reports (the
+    /// counts exactly), on a batch
     /// that splits unevenly (5 sequences into 2 and into 3 shards) and one with more shards
     /// than sequences.
     @Test(arguments: [2, 3, 8])
@@ -52,12 +66,12 @@ private struct Block {
         let scale = a.map { abs($0) }.max() ?? 0
         #expect(scale > 1e-2)
         let worst = zip(a, b).map { abs($0 - $1) / max(abs($0), abs($1), 1e-3 * scale) }.max() ?? 0
-        #expect(worst <= 1e-5, "largest relative difference \(worst)")
+        #expect(worst <= Rounding.gradient, "largest relative difference \(worst)")
 
-        #expect(abs(report.loss - expected.loss) <= 1e-12 * abs(expected.loss))
+        #expect(abs(report.loss - expected.loss) <= Rounding.loss * abs(expected.loss))
         for f in 0..<4 {
             let (x, y) = (report.factorLoss[f] ?? .nan, expected.factorLoss[f] ?? .nan)
-            #expect(abs(x - y) <= 1e-12 * abs(y), "factor \(f): \(x) vs \(y)")
+            #expect(abs(x - y) <= Rounding.loss * abs(y), "factor \(f): \(x) vs \(y)")
         }
         #expect(report.counted == expected.counted)
         #expect(report.correct == expected.correct)
@@ -69,7 +83,8 @@ private struct Block {
     }
 
     /// Shards run concurrently, but their sum has a fixed order: the gradient is the same bit
-    /// for bit from call to call and from one instance to another.
+    /// for bit from call to call and from one instance to another (same shapes in the same
+    /// order, so this holds for any OpenBLAS kernel).
     @Test func shardedGradientIsBitForBitRepeatable() throws {
         let config = tinyConfig()
         let model = try randomModel(config, seed: 23)
@@ -99,10 +114,10 @@ private struct Block {
                                                   batch: batch, length: length, factorWeights: [0, 0, 0, 1])
             let report = sharded.lossAndGradient(inputs: block.inputs, targets: block.targets, positionWeights: block.weights,
                                                  batch: batch, length: length, factorWeights: [0, 0, 0, 1])
-            #expect(abs(report.loss - expected.loss) <= 1e-12 * abs(expected.loss))
+            #expect(abs(report.loss - expected.loss) <= Rounding.loss * abs(expected.loss))
             let worst = zip(single.gradient, sharded.gradient).map { abs($0 - $1) }.max() ?? 0
             let scale = single.gradient.map { abs($0) }.max() ?? 0
-            #expect(worst <= 1e-5 * scale, "\(batch) × \(length): \(worst) of \(scale)")
+            #expect(worst <= Rounding.gradient * scale, "\(batch) × \(length): \(worst) of \(scale)")
         }
     }
 
@@ -124,8 +139,8 @@ private struct Block {
         #expect(sharded.shardLengths.max() == 12 && sharded.shardLengths.min() ?? 12 < 12)
         let scale = single.gradient.map { abs($0) }.max() ?? 0
         let worst = zip(single.gradient, sharded.gradient).map { abs($0 - $1) }.max() ?? 0
-        #expect(worst <= 1e-5 * scale, "\(worst) of \(scale)")
-        #expect(abs(report.loss - expected.loss) <= 1e-12 * abs(expected.loss))
+        #expect(worst <= Rounding.gradient * scale, "\(worst) of \(scale)")
+        #expect(abs(report.loss - expected.loss) <= Rounding.loss * abs(expected.loss))
         #expect(report.counted == expected.counted && report.correct == expected.correct)
         #expect(report.heavyCounted == expected.heavyCounted && report.heavyCorrect == expected.heavyCorrect)
         for row in 0..<weights.count where weights[row] > 0 {
@@ -151,8 +166,8 @@ private struct Block {
                                              batch: lengths.count, length: length, factorWeights: factorWeights, dropout: dropout)
         let scale = singleGradient.map { abs($0) }.max() ?? 0
         let worst = zip(singleGradient, sharded.gradient).map { abs($0 - $1) }.max() ?? 0
-        #expect(worst <= 1e-5 * scale, "\(worst) of \(scale)")
-        #expect(abs(report.loss - expected.loss) <= 1e-12 * abs(expected.loss))
+        #expect(worst <= Rounding.gradient * scale, "\(worst) of \(scale)")
+        #expect(abs(report.loss - expected.loss) <= Rounding.loss * abs(expected.loss))
         // Without the masks' sequence map the shards would reuse masks: the result would differ.
         let withoutDropout = Backpropagation(model: model)
         _ = withoutDropout.lossAndGradient(inputs: random.inputs, targets: random.targets, positionWeights: weights,
