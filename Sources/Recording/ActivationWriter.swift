@@ -1,4 +1,5 @@
 import Foundation
+import Outputs
 import HDF5
 
 /// Root attributes that describe where a dump came from.
@@ -80,7 +81,16 @@ public struct RecordedBatch: Sendable {
 /// its first axis, `/lengths` is appended last in each batch (so its size is the number of
 /// finished sequences), and `complete` turns 1 only in `finish()`.
 public final class ActivationWriter {
+    /// Where the finished file ends up.
     public let path: String
+    /// Where the file is written until it is finished (beside `path`; see `OutputFile`).
+    public let writingPath: String
+    /// Where an unfinished file is kept if the run stops or fails: `path` when nothing was there
+    /// before, else `STEM.partial.h5` beside it, so a replaced file survives a failed run.
+    public let unfinishedPath: String
+    /// Where the file is now: `path` after `finish()`, where `abandon()` put it after that.
+    public private(set) var keptPath: String
+    let output: OutputFile
     public let length: Int
     public let iterations: [Int]
     public let hooks: [HookLayout]
@@ -101,22 +111,31 @@ public final class ActivationWriter {
     /// uncompressed, every position. Compressing needs whole chunks; cutting needs a gather.
     let writesHooksInPlace: Bool
 
-    /// Creates the file and its empty datasets; refuses an existing `path` unless `overwrite`.
+    /// Creates the file and its empty datasets beside `path`; refuses an existing `path` unless
+    /// `overwrite`, and a folder, device or FIFO in any case. The file moves to `path` in
+    /// `finish()`; until then a reader of an older file at `path` keeps reading it.
     /// With `queryColumns`, hooks hold query positions only (their layouts say so) and the file
     /// gets `/query_positions` [N, P] with the attribute `query_columns`.
     public init(path: String, overwrite: Bool, length: Int, iterations: [Int], runIterations: Int,
                 hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil,
                 queryColumns: [String]? = nil) throws {
-        if FileManager.default.fileExists(atPath: path) && !overwrite { throw RecordingError.outputExists(path: path) }
         guard !iterations.isEmpty, length >= 1 else { throw RecordingError.badBatch("a dump needs at least one iteration and one position") }
-        self.path = path
+        do {
+            output = try OutputFile(path, what: "the activation file", force: overwrite)
+        } catch OutputError.exists {
+            throw RecordingError.outputExists(path: path)
+        }
+        self.path = output.path
+        unfinishedPath = output.destination == .new ? output.path : OutputFile.partialPath(of: output.path)
+        writingPath = output.begin()
+        keptPath = writingPath
         self.length = length
         self.iterations = iterations
         self.hooks = hooks
         self.metaKeys = metaKeys
         self.queryColumns = queryColumns
         writesHooksInPlace = compression == nil && queryColumns == nil
-        file = try H5File.create(path, overwrite: overwrite)
+        file = try H5File.create(writingPath, overwrite: false)
         let root = file.root
         try root.setAttribute("schema", ActivationSchema.name)
         try root.setAttribute("schema_version", ActivationSchema.version)
@@ -211,7 +230,7 @@ public final class ActivationWriter {
             for d in activations.values { try d.resize(rows: count + n) }
         } catch {
             dropHookRows()
-            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+            throw RecordingError.writeFailed(path: unfinishedPath, sequences: count, reason: "\(error)")
         }
         do {
             batch = try run(sink)  // its own errors (a bad position, a model error) pass unchanged
@@ -228,7 +247,7 @@ public final class ActivationWriter {
             throw error
         } catch {
             dropHookRows()
-            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+            throw RecordingError.writeFailed(path: unfinishedPath, sequences: count, reason: "\(error)")
         }
     }
 
@@ -246,7 +265,7 @@ public final class ActivationWriter {
         } catch let error as RecordingError {
             throw error
         } catch {
-            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+            throw RecordingError.writeFailed(path: unfinishedPath, sequences: count, reason: "\(error)")
         }
         try appendMetadata(batch)
     }
@@ -285,7 +304,7 @@ public final class ActivationWriter {
         } catch let error as RecordingError {
             throw error
         } catch {
-            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+            throw RecordingError.writeFailed(path: unfinishedPath, sequences: count, reason: "\(error)")
         }
         count += n
     }
@@ -297,33 +316,39 @@ public final class ActivationWriter {
         let needed = Double(bytes) * 2 + 4_000_000
         var available = Double.infinity
         var fs = statvfs()
-        if statvfs(path, &fs) == 0 { available = Double(fs.f_bavail) * Double(fs.f_frsize) }
+        if statvfs(writingPath, &fs) == 0 { available = Double(fs.f_bavail) * Double(fs.f_frsize) }
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
             var info = stat()
-            let size = stat(path, &info) == 0 ? Double(info.st_size) : 0
+            let size = stat(writingPath, &info) == 0 ? Double(info.st_size) : 0
             available = min(available, Double(limit.rlim_cur) - size)
         }
         if needed > available {
-            throw RecordingError.noRoom(path: path, sequences: count, neededBytes: Int(needed), availableBytes: Int(max(available, 0)))
+            throw RecordingError.noRoom(path: unfinishedPath, sequences: count, neededBytes: Int(needed), availableBytes: Int(max(available, 0)))
         }
     }
 
-    /// Marks the file complete and closes it.
+    /// Marks the file complete, closes it and moves it to `path`.
     public func finish() throws {
         do {
             try file.root.setAttribute("complete", 1)
             try file.flush()
         } catch {
-            file.close()
-            throw RecordingError.writeFailed(path: path, sequences: count, reason: "\(error)")
+            abandon()
+            throw RecordingError.writeFailed(path: keptPath, sequences: count, reason: "\(error)")
         }
         file.close()
+        try output.commit()
+        keptPath = path
     }
 
-    /// Closes the file leaving `complete = 0` (an interrupted or failed run).
+    /// Closes the file leaving `complete = 0` (an interrupted or failed run) and keeps it at
+    /// `unfinishedPath` (or, should something have appeared there meanwhile, where it was
+    /// written); `keptPath` says where.
     public func abandon() {
+        guard keptPath == writingPath else { return }
         try? file.flush()
         file.close()
+        keptPath = output.keepUnfinished()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import Outputs
 
 /// Reads and writes models in LatentLens's HDF5 checkpoint format: one float32 dataset per
 /// parameter, named by the authors' PyTorch state_dict key with PyTorch's shape, and the
@@ -9,14 +10,17 @@ public enum Checkpoint {
     public static let schemaVersion = 1
 
     /// Writes `model` to `path` atomically (a temporary file renamed into place), so an
-    /// interrupted save never leaves a half-written checkpoint under the final name.
+    /// interrupted save never leaves a half-written checkpoint under the final name; temporaries
+    /// left by a killed save of the same path are removed first. The caller checks the path
+    /// (`OutputFile`) before its work.
     ///
     /// `attributes` become extra root attributes (training metadata); `extra` may add groups;
     /// `compression` (a gzip level) stores the weights shuffled and compressed.
     public static func save(_ model: Model, to path: String, attributes: [String: String] = [:],
                             numericAttributes: [String: Double] = [:], compression: Int? = nil,
                             extra: ((H5Group) throws -> Void)? = nil) throws {
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let output = OutputFile(checked: path)
+        let temporary = output.begin()
         do {
             let file = try H5File.create(temporary, overwrite: true)
             defer { file.close() }
@@ -46,11 +50,9 @@ public enum Checkpoint {
             try extra?(root)
             try file.flush()
             file.close()
-            guard rename(temporary, path) == 0 else {
-                throw ModelError.badCheckpoint(file: path, reason: "could not move the finished file into place (\(String(cString: strerror(errno))))")
-            }
+            try output.commit()
         } catch {
-            unlink(temporary)
+            output.discard()
             throw error
         }
     }

@@ -1,4 +1,5 @@
 import GraphTask
+import Outputs
 import HDF5
 import Probes
 import Recording
@@ -23,6 +24,8 @@ struct FailureReport {
         switch error {
         case is UsageError, is InputError, is ProgramError, is ModelError, is ProbeError, is ActivationFileError:
             return true
+        case let error as OutputError:
+            return error.isUsersToFix
         case let error as H5Error:
             switch error {
             case .fileNotFound, .openFailed, .fileExists, .missing, .wrongKind, .typeMismatch, .shapeMismatch, .invalidArgument:

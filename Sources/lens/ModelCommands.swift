@@ -1,4 +1,5 @@
 import Foundation
+import Outputs
 import GraphTask
 import Transformer
 
@@ -11,12 +12,12 @@ enum InitCommand: LensCommand {
             OptionSpec(name: "--out", value: "M.h5", help: "where to write the checkpoint"),
             OptionSpec(name: "--seed", value: "S", help: "initialisation seed (default 0)"),
             OptionSpec(name: "--config", value: "NAME", help: "paper (default), small or tiny"),
-            OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
+            OptionSpec(name: "--force", value: nil, help: "replace --out if it exists (once the new file is complete)"),
         ])
 
     static func run(_ a: ParsedArguments) throws {
         let out = try a.require("--out")
-        try checkOutputPath(out, force: a.has("--force"))
+        _ = try OutputFile(out, what: "--out", force: a.has("--force"))
         let config = try TrainCommand.modelConfig(a.string("--config", default: "paper"))
         let seed = UInt64(try a.int("--seed", default: 0))
         let model = try Model.randomlyInitialised(config: config, seed: seed)

@@ -1,5 +1,6 @@
 import Analysis
 import Foundation
+import Outputs
 import Recording
 import Reports
 import Transformer
@@ -53,9 +54,19 @@ enum ReportCommand: LensCommand {
         let dumps = a.positionals
         let quiet = a.has("--quiet")
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
+        let folderExists = FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory)
+        if folderExists {
             guard a.has("--force") else { throw InputError("\(out) already exists; pass --force to write into it") }
             guard isDirectory.boolValue else { throw InputError("\(out) exists and is not a folder") }
+        } else {
+            // The folder is made at the end; its parent must take it.
+            _ = try OutputFile(out, what: "--out", force: false)
+        }
+        let inputs = dumps + [a.string("--model")].compactMap { $0 }
+        let html = out + "/index.html", json = out + "/analysis.json"
+        // Checked before the analyses: both files replace old ones only once written in full.
+        if folderExists {
+            for path in [html, json] { _ = try OutputFile(path, what: "--out", force: true, inputs: inputs) }
         }
         for dump in dumps where !FileManager.default.fileExists(atPath: dump) {
             throw InputError("no activation file at \(dump) (make one with lens run)")
@@ -104,16 +115,19 @@ enum ReportCommand: LensCommand {
 
         let content = ReportContent(command: commandLine(), modelCard: card, summary: summary, attention: attention,
                                     neuronGrids: grids, dumps: records, warnings: warnings)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if !folderExists {
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false) } catch {
+                throw OutputError.writeFailed(path: out, reason: "the folder could not be made")
+            }
+        }
         let page = AnalysisReport.page(content)
-        let html = out + "/index.html", json = out + "/analysis.json"
-        try writeAtomically(page.html, to: html)
+        try OutputFile(checked: html).write(page.html)
         let accuracy = card.accuracy.map { s in
             ReportJSON.Accuracy(nodes: s.nodes, node_accuracy: s.nodeAccuracy, graph_accuracy: s.graphAccuracy,
                                 by_depth: s.byDepth.map { $0.isFinite ? $0 : nil },
                                 one_step_by_operands: s.oneStepByOperands.map { $0.isFinite ? $0 : nil })
         }
-        try writeAtomically(try jsonText(ReportJSON(analysis: summary, accuracy: accuracy, warnings: warnings, dumps: dumps, model: modelPath)), to: json)
+        try OutputFile(checked: json).write(try jsonText(ReportJSON(analysis: summary, accuracy: accuracy, warnings: warnings, dumps: dumps, model: modelPath)))
         for warning in warnings { printError("warning: " + warning) }
         print("report: \(html)")
         return (content, html)
@@ -137,18 +151,6 @@ enum ReportCommand: LensCommand {
             }
         }
         return []
-    }
-}
-
-/// Writes `text` to a temporary file and renames it into place.
-func writeAtomically(_ text: String, to path: String) throws {
-    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-    do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else { throw InputError("could not move \(temporary) to \(path)") }
-    } catch {
-        unlink(temporary)
-        throw error
     }
 }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Outputs
 import Probes
 import Recording
 import Training
@@ -12,8 +13,10 @@ enum RunCommand: LensCommand {
         summary: """
         Runs a probe (a file, or the name of a shipped probe in probes/) through a model in batches
         and streams the selected hook tensors, tokens, predictions and per-sequence metadata into an
-        activation file (docs/activation-file.md). Ctrl-C or kill stops after the current batch and
-        leaves a readable file with complete = 0.
+        activation file (docs/activation-file.md). The file is written beside --out and moved
+        there when complete, so an existing file (with --force) is replaced only by a finished
+        one. Ctrl-C or kill stops after the current batch and keeps a readable file with
+        complete = 0: at --out when nothing was there, else at STEM.partial.h5 beside it.
         """,
         options: [
             OptionSpec(name: "--model", value: "M", help: "checkpoint to run"),
@@ -24,7 +27,7 @@ enum RunCommand: LensCommand {
             OptionSpec(name: "--ablate", value: "L.H,…", help: "zero-ablate these heads (layer.head, e.g. 1.15,0.3) in every forward pass; the file records them"),
             OptionSpec(name: "--batch", value: "B", help: "sequences per forward pass (default 16)"),
             OptionSpec(name: "--compress", value: "gzip", help: "gzip (level 4), gzip:N, or none (default)"),
-            OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
+            OptionSpec(name: "--force", value: nil, help: "replace --out if it exists (once the new file is complete)"),
             OptionSpec(name: "--quiet", value: nil, help: "no progress bar"),
         ],
         positionals: ["PROBE"], minimumPositionals: 1, maximumPositionals: 1)
@@ -55,11 +58,12 @@ enum RunCommand: LensCommand {
         let globs = (a.values["--hooks"] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
         guard !globs.isEmpty else { throw UsageError("lens run: --hooks is required (e.g. --hooks 'blocks.*.attn.hook_pattern')") }
         let force = a.has("--force")
-        try checkOutputPath(out, force: force)
         let compression = try compressionLevel(a.string("--compress"))
         let batch = try a.positiveInt("--batch", default: 16)
 
         let probePath = try resolveProbe(a.positionals[0])
+        // Checked before any work; the file is written aside and replaces an old one at the end.
+        _ = try OutputFile(out, what: "--out", force: force, inputs: [modelPath, probePath])
         let probe = try ProbeParser.load(path: probePath)
         let model = try Checkpoint.load(modelPath)
         let expansion = try probe.expand(vocabulary: model.config.vocabulary, maximumLength: Model.maximumLength)
@@ -106,7 +110,8 @@ enum RunCommand: LensCommand {
                               recorder.hooks.count == 1 ? "" : "s", out, seconds, Double(n) / max(seconds, 1e-9)))
         case .interrupted(let n):
             bar.finish("")
-            printError("lens run: stopped by a signal after \(n) of \(expansion.count) sequences; \(out) keeps them and says complete = 0")
+            let replaced = writer.keptPath == writer.path ? "" : " (\(out) was left as it was)"
+            printError("lens run: stopped by a signal after \(n) of \(expansion.count) sequences; \(writer.keptPath) keeps them and says complete = 0\(replaced)")
             exit(130)
         }
     }

@@ -64,13 +64,6 @@ func formatDuration(_ seconds: Double) -> String {
     return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
 }
 
-/// Refuses to overwrite `path` unless `force`.
-func checkOutputPath(_ path: String, force: Bool) throws {
-    if FileManager.default.fileExists(atPath: path) && !force {
-        throw InputError("\(path) already exists; pass --force to overwrite it")
-    }
-}
-
 /// Encodes a value as pretty, key-sorted JSON text.
 func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()

@@ -1,4 +1,5 @@
 import Foundation
+import Outputs
 import GraphTask
 import HDF5
 import Recording
@@ -56,7 +57,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--reset-head-attention", value: "L.H,…", help: "with --resume: like --reset-heads for the query, key and relative-position weights only; the heads keep what they write"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
             OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
-            OptionSpec(name: "--force", value: nil, help: "overwrite --out if it exists"),
+            OptionSpec(name: "--force", value: nil, help: "replace --out and its .resume.h5 if they exist (each once its new file is complete)"),
         ])
 
     /// Options that shape a fresh run and are refused on --resume rather than silently ignored.
@@ -118,6 +119,20 @@ enum TrainCommand: LensCommand {
         (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".step\(step).h5"
     }
 
+    /// Checks, before the first step, that the model and its resume state can be written where
+    /// the run will write them (snapshots go to the same folder). Continuing a run replaces its
+    /// own files; a fresh run, or a branch to another `--out`, replaces existing ones only with
+    /// `--force`; `--out` may not be the resume state it starts from.
+    static func checkOutputs(_ out: String, resuming: String?, force: Bool) throws {
+        let resumePath = out + ".resume.h5"
+        let continuing = resuming.map { OutputFile.sameFile($0, resumePath) } ?? false
+        let inputs = [resuming].compactMap { $0 }
+        _ = try OutputFile(out, what: "--out", force: force || continuing, inputs: inputs)
+        if !continuing {
+            _ = try OutputFile(resumePath, what: "the resume state of --out", force: force, inputs: inputs)
+        }
+    }
+
     /// `runs/m.h5` at step 9000 → `runs/m.step9000.resume.h5`: a resume state kept for branching the run later.
     static func keptResumePath(_ out: String, step: Int) -> String {
         String(snapshotPath(out, step: step).dropLast(3)) + ".resume.h5"
@@ -168,6 +183,7 @@ enum TrainCommand: LensCommand {
         var state: TrainingState
         let commandLine = (["lens"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         var history: [String] = []
+        try checkOutputs(out, resuming: a.string("--resume"), force: a.has("--force"))
         if let resumePath = a.string("--resume") {
             if let fixed = fixedOnResume.first(where: { a.has($0) || a.string($0) != nil }) {
                 throw UsageError("lens train: \(fixed) cannot change on --resume (the run continues with the recipe saved in \(resumePath)); on resume only " + changeableOnResume.joined(separator: ", ") + " may be given")
@@ -215,7 +231,6 @@ enum TrainCommand: LensCommand {
             if let option = ["--reset-heads", "--reset-head-attention"].first(where: { a.string($0) != nil }) {
                 throw UsageError("lens train: \(option) re-initialises heads of a trained run, so it needs --resume")
             }
-            try checkOutputPath(out, force: a.has("--force"))
             let recipe = try recipe(from: a)
             try recipe.validate()
             var config = try modelConfig(a.string("--config", default: "paper"))

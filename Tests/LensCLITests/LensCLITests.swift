@@ -51,11 +51,12 @@ func scratchDirectory() throws -> String {
     return path
 }
 
-/// Waits up to `seconds` for `path` to exist.
-func waitForFile(_ path: String, seconds: Double) -> Bool {
+/// Waits up to `seconds` for `path` to exist and hold at least `minimumBytes`.
+func waitForFile(_ path: String, seconds: Double, minimumBytes: Int = 0) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if FileManager.default.fileExists(atPath: path) { return true }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if let size, size >= minimumBytes { return true }
         Thread.sleep(forTimeInterval: 0.05)
     }
     return false
@@ -364,8 +365,9 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(try runLens(["init", "--config", "paper", "--out", "paper.h5"], in: dir).status == 0)
         let (process, _, err) = try startLens(["run", "slot_rhs", "--model", "paper.h5", "--hooks", "blocks.0.attn.hook_pattern",
                                                "--batch", "1", "--out", "d.h5", "--quiet"], in: dir)
-        #expect(waitForFile(dir + "/d.h5", seconds: 30))
-        Thread.sleep(forTimeInterval: 0.8)
+        // The file is written beside d.h5 until it is complete (or stopped). Wait for batches in
+        // it: the empty name appears earlier, when --out is checked, before the signal handlers.
+        #expect(waitForFile(dir + "/d.h5.tmp-\(process.processIdentifier)", seconds: 30, minimumBytes: 2_000_000))
         kill(process.processIdentifier, SIGTERM)
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
