@@ -48,7 +48,7 @@ import Transformer
         let dir = try workspace()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let analyze = ["analyze", "heads", "slot_var0.h5", "slot_var1.h5", "slot_var2.h5", "--causal", "0", "--json"]
-        FileManager.default.createFile(atPath: dir + "/notes.json", contents: Data("mine".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/notes.json", contents: Data("mine".utf8))
         let refused = try runLens(analyze + ["notes.json"], in: dir)
         #expect(refused.status == 2 && refused.error.contains("already exists; pass --force"), "\(refused.error)")
         #expect(bytes(dir + "/notes.json") == Data("mine".utf8))
@@ -67,7 +67,7 @@ import Transformer
 
     /// A missing folder, a folder, or a folder that cannot be written is refused before any work.
     @Test func outputLocationsAreCheckedBeforeTheWork() throws {
-        let dir = try workspace()
+        let dir = try scratchDirectory()  // the checks come before any input is read
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let train = ["train", "--config", "tiny", "--steps", "1000000", "--curriculum", "none", "--min-nodes", "4", "--max-nodes", "6", "--leaves", "3"]
         for (out, says) in [("nowhere/m.h5", "does not exist"), (".", "is a folder"), ("/proc/m.h5", "is not writable")] {
@@ -89,7 +89,7 @@ import Transformer
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fresh = ["train", "--config", "tiny", "--out", "t.h5", "--curriculum", "none", "--min-nodes", "4", "--max-nodes", "6",
                      "--leaves", "3", "--steps", "4", "--checkpoint-every", "2", "--log-every", "100", "--eval-every", "0"]
-        FileManager.default.createFile(atPath: dir + "/t.h5.resume.h5", contents: Data("someone's state".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/t.h5.resume.h5", contents: Data("someone's state".utf8))
         let refused = try runLens(fresh, in: dir)
         #expect(refused.status == 2 && refused.error.contains("the resume state of --out"), "\(refused.error)")
         #expect(bytes(dir + "/t.h5.resume.h5") == Data("someone's state".utf8))
@@ -103,7 +103,7 @@ import Transformer
         let onto = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5.resume.h5", "--steps", "8"], in: dir)
         #expect(onto.status == 2 && onto.error.contains("is also an input"), "\(onto.error)")
         // Branching to another --out that exists needs --force.
-        FileManager.default.createFile(atPath: dir + "/b.h5", contents: Data("mine".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/b.h5", contents: Data("mine".utf8))
         let branch = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "b.h5", "--steps", "8"], in: dir)
         #expect(branch.status == 2 && branch.error.contains("already exists"), "\(branch.error)")
         #expect(try leftovers(dir).isEmpty)
@@ -144,7 +144,7 @@ import Transformer
         process.waitUntilExit()
         // Whether or not the kill landed mid-save, plant what such a kill leaves.
         for name in ["t.h5", "t.h5.resume.h5"] {
-            FileManager.default.createFile(atPath: dir + "/\(name).tmp-\(pid)", contents: Data(count: 4096))
+            _ = FileManager.default.createFile(atPath: dir + "/\(name).tmp-\(pid)", contents: Data(count: 4096))
         }
         let resumed = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--stop-after", "20"], in: dir)
         #expect(resumed.status == 0, "\(resumed.error)")
