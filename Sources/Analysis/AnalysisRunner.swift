@@ -26,6 +26,9 @@ public struct AnalysisRunner {
     public var causalSequences: Int
     /// With `strict`, an analysis that cannot run throws; otherwise it becomes a warning.
     public var strict: Bool
+    /// A model in memory (a training run's, measured between steps); it takes the place of
+    /// `modelPath` and of the dumps' `model` attribute.
+    public var model: Model?
 
     public init(analyses: [AnalysisKind] = AnalysisKind.allCases, modelPath: String? = nil, causalSequences: Int = 256,
                 strict: Bool = false) {
@@ -133,6 +136,7 @@ public struct AnalysisRunner {
     /// The model at `modelPath`, or at the dumps' `model` attribute; nil (with a warning) when
     /// none loads. Warns when its SHA-256 differs from the one a dump recorded.
     func loadModel(dumps: [AnalysisDump], warnings: inout [String]) -> Model? {
+        if let model { return model }
         let path = modelPath ?? dumps.compactMap { $0.reader.attribute("model") }.first { FileManager.default.fileExists(atPath: $0) }
         guard let path else {
             warnings.append("no model: --model was not given and no dump's model attribute names a file here; the analyses that need weights or the runtime are skipped or partial")

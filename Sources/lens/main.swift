@@ -9,7 +9,7 @@ protocol LensCommand {
 
 let commands: [LensCommand.Type] = [
     GenerateCommand.self, SolveCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self,
-    InspectCommand.self, RunCommand.self, AnalyzeCommand.self, ReportCommand.self, DemoCommand.self, BenchCommand.self,
+    InspectCommand.self, RunCommand.self, AnalyzeCommand.self, ReportCommand.self, TimelineCommand.self, DemoCommand.self, BenchCommand.self,
 ]
 
 func printUsage() {
