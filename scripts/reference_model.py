@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -46,8 +46,6 @@ class Config:
     names: int = 128
     modulus: int = 23
     ln_eps: float = 1e-5
-    # Only for importing the authors' checkpoints: extra unused factors are dropped on export.
-    extra: dict = field(default_factory=dict)
 
     @property
     def factor_sizes(self) -> dict:
