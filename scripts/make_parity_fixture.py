@@ -93,7 +93,7 @@ def random_model(seed: int) -> RecurrentTransformer:
     model = RecurrentTransformer(CONFIG)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith(("ln_1.weight", "ln_2.weight", "ln.weight", "ln_final.weight")):
+            if name.endswith(("ln_1.weight", "ln_2.weight", "layer_norm.weight", "ln_final.weight")):
                 p.copy_(1 + 0.2 * (torch.rand_like(p) * 2 - 1))
             elif name.endswith(".bias"):
                 p.copy_(0.2 * (torch.rand_like(p) * 2 - 1))

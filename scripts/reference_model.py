@@ -5,8 +5,10 @@ Written from docs/model-spec.md and ../shared/DESIGN.md ("The model", "Hook poin
 the Swift sources, so that agreement between the two is evidence that both follow the spec.
 
 * Module names reproduce the authors' state_dict keys exactly (``model.state_dict().keys()``
-  equals the parameter list of docs/model-spec.md, in the same order).
-* ``load_latentlens_checkpoint(path)`` reads a LatentLens HDF5 checkpoint with h5py.
+  equals the parameter list of docs/model-spec.md, in the same order): the factor embeddings
+  and readouts are ModuleLists indexed 0 syntax, 1 variable, 2 operation, 3 value.
+* ``load_latentlens_checkpoint(path)`` reads a LatentLens HDF5 checkpoint with h5py (files
+  written before the authors' names were adopted, schema_version 1, too).
 * ``model(tokens, capture=...)`` returns the logits of every factor and, on request, a dict
   of intermediates named like the DESIGN hook points (``blocks.0.attn.hook_pattern``, ...).
 * ``model.run(tokens, iterations)`` runs the recurrence through the discrete bottleneck.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -44,8 +46,6 @@ class Config:
     names: int = 128
     modulus: int = 23
     ln_eps: float = 1e-5
-    # Only for importing the authors' checkpoints: extra unused factors are dropped on export.
-    extra: dict = field(default_factory=dict)
 
     @property
     def factor_sizes(self) -> dict:
@@ -64,10 +64,10 @@ class TokenEmbedder(nn.Module):
 
     def __init__(self, c: Config):
         super().__init__()
-        self.embeddings = nn.ModuleDict({f: nn.Embedding(n, c.d_model) for f, n in c.factor_sizes.items()})
+        self.embeddings = nn.ModuleList([nn.Embedding(c.factor_sizes[f], c.d_model) for f in FACTORS])
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return sum(self.embeddings[f](tokens[..., i]) for i, f in enumerate(FACTORS))
+        return sum(table(tokens[..., i]) for i, table in enumerate(self.embeddings))
 
 
 class RelativePositions(nn.Module):
@@ -75,11 +75,11 @@ class RelativePositions(nn.Module):
 
     def __init__(self, c: Config):
         super().__init__()
-        self.rel_embeddings = nn.Embedding(c.rel_window, c.d_model)
-        self.ln = nn.LayerNorm(c.d_model, eps=c.ln_eps)
+        self.relpos_embeddings = nn.Embedding(c.rel_window, c.d_model)
+        self.layer_norm = nn.LayerNorm(c.d_model, eps=c.ln_eps)
 
     def forward(self) -> torch.Tensor:
-        return self.ln(self.rel_embeddings.weight)
+        return self.layer_norm(self.relpos_embeddings.weight)
 
 
 def relative_index(length: int, window: int, device=None) -> torch.Tensor:
@@ -214,7 +214,7 @@ class RecurrentTransformer(nn.Module):
         self.config = c
         self.token_embedder = TokenEmbedder(c)
         self.transformer = Transformer(c)
-        self.output_layers = nn.ModuleDict({f: nn.Linear(c.d_model, n) for f, n in c.factor_sizes.items()})
+        self.output_layers = nn.ModuleList([nn.Linear(c.d_model, c.factor_sizes[f]) for f in FACTORS])
 
     def forward(self, tokens: torch.Tensor, capture=None, intervene=None, factors=FACTORS):
         """tokens: int64 [B, L, 4], right-padded. Returns (logits per factor, captured hooks).
@@ -230,7 +230,7 @@ class RecurrentTransformer(nn.Module):
             x = block(x, rel, hook)
         hook.prefix = ""
         y = hook("ln_final.hook_normalized", self.transformer.ln_final(x))
-        logits = {f: hook(f"hook_logits.{f}", self.output_layers[f](y)) for f in factors}
+        logits = {f: hook(f"hook_logits.{f}", self.output_layers[FACTORS.index(f)](y)) for f in factors}
         return logits, hook.cache
 
     @staticmethod
@@ -272,6 +272,23 @@ class RecurrentTransformer(nn.Module):
 # ---------------------------------------------------------------- checkpoint I/O (h5py)
 
 CONFIG_ATTRIBUTES = ("n_layers", "n_heads", "d_model", "d_head", "d_mlp", "rel_window", "names", "modulus")
+SCHEMA_VERSION = 2  # 2: the authors' state_dict names; 1: the earlier names (legacy_name)
+
+
+def legacy_name(name: str) -> str | None:
+    """The name a schema_version 1 checkpoint gave the tensor `name`, or None if unchanged
+    (Sources/Transformer/ParameterNames.swift holds the same table)."""
+    fixed = {"transformer.pos_model.relpos_embeddings.weight": "transformer.pos_model.rel_embeddings.weight",
+             "transformer.pos_model.layer_norm.weight": "transformer.pos_model.ln.weight",
+             "transformer.pos_model.layer_norm.bias": "transformer.pos_model.ln.bias"}
+    if name in fixed:
+        return fixed[name]
+    parts = name.split(".")
+    if parts[0] in ("token_embedder", "output_layers"):
+        i = 2 if parts[0] == "token_embedder" else 1
+        if parts[i].isdigit() and int(parts[i]) < len(FACTORS):
+            return ".".join(parts[:i] + [FACTORS[int(parts[i])]] + parts[i + 1:])
+    return None
 
 
 def load_latentlens_checkpoint(path: str, dtype=torch.float32) -> RecurrentTransformer:
@@ -290,9 +307,10 @@ def load_latentlens_checkpoint(path: str, dtype=torch.float32) -> RecurrentTrans
         model = RecurrentTransformer(c)
         state = {}
         for name, param in model.state_dict().items():
-            if name not in f:
+            stored = name if name in f else legacy_name(name)
+            if stored is None or stored not in f:
                 raise ValueError(f"{path}: tensor {name} is missing")
-            array = np.asarray(f[name][...], dtype=np.float32)
+            array = np.asarray(f[stored][...], dtype=np.float32)
             if tuple(array.shape) != tuple(param.shape):
                 raise ValueError(f"{path}: tensor {name} has shape {list(array.shape)}, expected {list(param.shape)}")
             state[name] = torch.from_numpy(array)
@@ -310,7 +328,7 @@ def save_latentlens_checkpoint(model: RecurrentTransformer, path: str, attribute
     c = model.config
     with h5py.File(path, "w") as f:
         f.attrs["schema"] = "latentlens.checkpoint"
-        f.attrs["schema_version"] = 1
+        f.attrs["schema_version"] = SCHEMA_VERSION
         for a in CONFIG_ATTRIBUTES:
             f.attrs[a] = int(getattr(c, a))
         f.attrs["ln_eps"] = float(c.ln_eps)

@@ -209,7 +209,7 @@ public enum Fourier {
                         fraction: power.map { total > 0 ? $0 / total : 0 }, constant: perIndex[0])
     }
 
-    /// The spectrum of the value embedding table (rows 0 … p−1 of token_embedder.embeddings.value).
+    /// The spectrum of the value embedding table (rows 0 … p−1 of token_embedder.embeddings.3, the value factor's).
     public static func valueEmbeddingSpectrum(_ weights: ModelWeights) throws -> Spectrum {
         try spectrum(table: weights.embedding("value"), modulus: weights.config.modulus)
     }

@@ -1,3 +1,4 @@
+import GraphTask
 import Transformer
 
 /// The weights the analyses read from a model, by their state_dict names (docs/model-spec.md).
@@ -26,8 +27,12 @@ public struct ModelWeights {
         try tensor("transformer.blocks.layer_\(layer).attn.v_proj.weight")
     }
 
-    /// Embedding table of factor `factor` (syntax, variable, operation, value), [V_f, D].
+    /// Embedding table of factor `factor` (syntax, variable, operation, value), [V_f, D], stored
+    /// under the factor's index (`ParameterNames.embedding(factor:)`).
     public func embedding(_ factor: String) throws -> Tensor {
-        try tensor("token_embedder.embeddings.\(factor).weight")
+        guard let index = Vocabulary.factorNames.firstIndex(of: factor) else {
+            throw AnalysisError.badParameter("the model has no embedding for the factor \"\(factor)\"; its factors are \(Vocabulary.factorNames.joined(separator: ", "))")
+        }
+        return try tensor(ParameterNames.embedding(factor: index))
     }
 }

@@ -4,10 +4,12 @@ import Outputs
 
 /// Reads and writes models in LatentLens's HDF5 checkpoint format: one float32 dataset per
 /// parameter, named by the authors' PyTorch state_dict key with PyTorch's shape, and the
-/// configuration as root attributes (README "Checkpoint format").
+/// configuration as root attributes (docs/model-spec.md "Parameter names").
 public enum Checkpoint {
     public static let schema = "latentlens.checkpoint"
-    public static let schemaVersion = 1
+    /// 2: the authors' state_dict names (`ParameterNames`). Version 1 files, written under the
+    /// earlier names, still load: `load` reads each tensor under either name.
+    public static let schemaVersion = 2
 
     /// Writes `model` to `path` atomically (a temporary file renamed into place), so an
     /// interrupted save never leaves a half-written checkpoint under the final name; temporaries
@@ -94,14 +96,16 @@ public enum Checkpoint {
         let model = try Model(config: try config(of: file))
         var values = [Float](repeating: 0, count: model.layout.totalCount)
         for slot in model.layout.slots {
-            guard file.root.contains(slot.name) else { throw ModelError.missingTensor(name: slot.name, file: path) }
-            let array = try file.root.read(slot.name, as: Float.self)
+            guard let stored = ParameterNames.storedName(of: slot.name, in: file.root) else {
+                throw ModelError.missingTensor(name: slot.name, file: path)
+            }
+            let array = try file.root.read(stored, as: Float.self)
             guard array.shape == slot.shape else {
-                throw ModelError.wrongShape(name: slot.name, expected: slot.shape, found: array.shape, file: path)
+                throw ModelError.wrongShape(name: stored, expected: slot.shape, found: array.shape, file: path)
             }
             for (i, v) in array.values.enumerated() {
                 guard v.isFinite else {
-                    throw ModelError.badCheckpoint(file: path, reason: "tensor \(slot.name) holds a non-finite value at flat index \(i)")
+                    throw ModelError.badCheckpoint(file: path, reason: "tensor \(stored) holds a non-finite value at flat index \(i)")
                 }
                 values[slot.offset + i] = v
             }

@@ -39,7 +39,7 @@ public final class Model: @unchecked Sendable {
         var rng = TaskRNG(seed: seed)
         for slot in model.layout.slots {
             let p = model.weights.pointer + slot.offset
-            let isLayerNorm = slot.name.contains("ln") && slot.shape.count == 1
+            let isLayerNorm = ParameterNames.isLayerNorm(slot.name)
             switch scheme {
             case .normal:
                 if slot.name.hasSuffix(".bias") {

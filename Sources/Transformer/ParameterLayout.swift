@@ -2,7 +2,7 @@ import GraphTask
 
 /// One named parameter tensor inside the flat parameter buffer.
 public struct ParameterSlot: Sendable, Equatable {
-    /// The authors' PyTorch state_dict key.
+    /// The authors' PyTorch state_dict key (`ParameterNames`).
     public let name: String
     /// PyTorch shape (Linear weight is [out, in]).
     public let shape: [Int]
@@ -47,11 +47,10 @@ public struct ParameterLayout: Sendable {
         }
         let d = config.modelWidth, f = config.mlpWidth
         let sizes = config.factorSizes
-        let factors = Vocabulary.factorNames
-        embeddings = (0..<4).map { add("token_embedder.embeddings.\(factors[$0]).weight", [sizes[$0], d]) }
-        relEmbeddings = add("transformer.pos_model.rel_embeddings.weight", [config.relativeWindow, d])
-        relLNWeight = add("transformer.pos_model.ln.weight", [d])
-        relLNBias = add("transformer.pos_model.ln.bias", [d])
+        embeddings = sizes.indices.map { add(ParameterNames.embedding(factor: $0), [sizes[$0], d]) }
+        relEmbeddings = add(ParameterNames.relativeEmbeddings, [config.relativeWindow, d])
+        relLNWeight = add(ParameterNames.relativeNormWeight, [d])
+        relLNBias = add(ParameterNames.relativeNormBias, [d])
         var blocks: [Block] = []
         for l in 0..<config.layers {
             let p = "transformer.blocks.layer_\(l)."
@@ -72,9 +71,9 @@ public struct ParameterLayout: Sendable {
         lnFinalWeight = add("transformer.ln_final.weight", [d])
         lnFinalBias = add("transformer.ln_final.bias", [d])
         var rw: [Int] = [], rb: [Int] = []
-        for i in 0..<4 {
-            rw.append(add("output_layers.\(factors[i]).weight", [sizes[i], d]))
-            rb.append(add("output_layers.\(factors[i]).bias", [sizes[i]]))
+        for i in sizes.indices {
+            rw.append(add(ParameterNames.readoutWeight(factor: i), [sizes[i], d]))
+            rb.append(add(ParameterNames.readoutBias(factor: i), [sizes[i]]))
         }
         readoutWeights = rw
         readoutBiases = rb

@@ -48,9 +48,10 @@ import Testing
         #expect(try weights.outputWeight(layer: 1) == model.tensor(named: "transformer.blocks.layer_1.attn.o_proj.weight"))
         #expect(try Retrieval.valueGain(weights, layer: 0) == Retrieval.valueGain(ModelWeights(model), layer: 0))
         #expect(try Fourier.valueEmbeddingSpectrum(weights).frequencies == [1, 2])
-        #expect(throws: AnalysisError.missingWeight(name: "token_embedder.embeddings.regret.weight")) {
+        #expect(throws: AnalysisError.badParameter("the model has no embedding for the factor \"regret\"; its factors are syntax, variable, operation, value")) {
             try weights.embedding("regret")
         }
+        #expect(try weights.embedding("value") == model.tensor(named: "token_embedder.embeddings.3.weight"))
         #expect(AnalysisError.missingHook(hook: "blocks.0.attn.hook_z", analysis: "heads").description.contains("--hooks"))
     }
 }

@@ -50,8 +50,8 @@ func handConfig() -> ModelConfig {
         // Names x = 0…2 → (0, x, 2x, 0): head 0 sees |x − 1| (mean 2/3), head 1 sees 2|x − 1| (mean 4/3).
         var names = Tensor(shape: [4, 4])
         for x in 0..<3 { names.scalars[x * 4 + 1] = Float(x); names.scalars[x * 4 + 2] = Float(2 * x) }
-        try model.setTensor(named: "token_embedder.embeddings.value.weight", values)
-        try model.setTensor(named: "token_embedder.embeddings.variable.weight", names)
+        try model.setTensor(named: "token_embedder.embeddings.3.weight", values)
+        try model.setTensor(named: "token_embedder.embeddings.1.weight", names)
         let gain = try Retrieval.valueGain(ModelWeights(model), layer: 1)
         #expect(close(gain[0], (6.0 / 5) / (2.0 / 3), 1e-6))
         #expect(close(gain[1], 0, 1e-9))
@@ -98,7 +98,7 @@ func sumProbe(_ config: ModelConfig, pairs: [(Int, Int)]) -> CausalProbe {
         let model = try Model(config: config)
         var bias = Tensor(shape: [config.modulus + 2])
         bias.scalars[answer] = 1
-        try model.setTensor(named: "output_layers.value.bias", bias)
+        try model.setTensor(named: "output_layers.3.bias", bias)
         return model
     }
 

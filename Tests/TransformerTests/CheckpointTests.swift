@@ -16,6 +16,7 @@ final class ScratchDirectory {
 
 /// Writes a checkpoint by hand, with every tensor of `model` except those `edit` drops or changes.
 func writeCheckpoint(_ model: Model, to path: String, schema: String = Checkpoint.schema,
+                     renaming: (String) -> String = { $0 },
                      edit: (String, [Float], [Int]) -> (values: [Float], shape: [Int])?) throws {
     let file = try H5File.create(path, overwrite: true)
     defer { file.close() }
@@ -29,7 +30,7 @@ func writeCheckpoint(_ model: Model, to path: String, schema: String = Checkpoin
     let values = model.parameters
     for slot in model.layout.slots {
         let original = Array(values[slot.offset..<(slot.offset + slot.count)])
-        if let (v, shape) = edit(slot.name, original, slot.shape) { try file.root.write(slot.name, v, shape: shape) }
+        if let (v, shape) = edit(slot.name, original, slot.shape) { try file.root.write(renaming(slot.name), v, shape: shape) }
     }
 }
 
@@ -45,6 +46,53 @@ func writeCheckpoint(_ model: Model, to path: String, schema: String = Checkpoin
         #expect(loaded.parameters == model.parameters)
         #expect(try Checkpoint.attributes(of: dir.file("m.h5"))["source"] == "test")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["m.h5"])
+    }
+
+    @Test func savedTensorsCarryTheAuthorsNames() throws {
+        let dir = try ScratchDirectory()
+        try Checkpoint.save(model, to: dir.file("m.h5"))
+        let file = try H5File.open(dir.file("m.h5"))
+        defer { file.close() }
+        let names = Set(try file.root.childNames())
+        for name in ["token_embedder.embeddings.0.weight", "token_embedder.embeddings.3.weight",
+                     "transformer.pos_model.relpos_embeddings.weight", "transformer.pos_model.layer_norm.weight",
+                     "transformer.pos_model.layer_norm.bias", "output_layers.1.weight", "output_layers.3.bias"] {
+            #expect(names.contains(name), "\(name)")
+        }
+        #expect(names.count == model.layout.slots.count)
+        #expect(try file.root.intAttribute("schema_version") == 2)
+    }
+
+    /// Files written before the authors' names were adopted (the bundled models among them) keep loading.
+    @Test func aCheckpointUnderTheEarlierNamesLoadsTheSameWeights() throws {
+        let dir = try ScratchDirectory()
+        var renamed = 0
+        try writeCheckpoint(model, to: dir.file("old.h5"), renaming: { name in
+            guard let legacy = ParameterNames.legacyName(of: name) else { return name }
+            renamed += 1
+            return legacy
+        }) { ($1, $2) }
+        #expect(renamed == 3 + 4 + 8)  // E_rel and its LayerNorm, 4 embeddings, 4 readouts
+        let file = try H5File.open(dir.file("old.h5"))
+        #expect(file.root.contains("token_embedder.embeddings.syntax.weight"))
+        #expect(file.root.contains("output_layers.value.bias"))
+        #expect(file.root.contains("transformer.pos_model.rel_embeddings.weight"))
+        #expect(file.root.contains("transformer.pos_model.ln.bias"))
+        file.close()
+        let loaded = try Checkpoint.load(dir.file("old.h5"))
+        #expect(loaded.parameters == model.parameters)
+    }
+
+    @Test func legacyNamesMapEveryRenamedTensorAndNothingElse() {
+        #expect(ParameterNames.legacyName(of: "token_embedder.embeddings.2.weight") == "token_embedder.embeddings.operation.weight")
+        #expect(ParameterNames.legacyName(of: "output_layers.1.weight") == "output_layers.variable.weight")
+        #expect(ParameterNames.legacyName(of: "output_layers.0.bias") == "output_layers.syntax.bias")
+        #expect(ParameterNames.legacyName(of: "transformer.pos_model.layer_norm.weight") == "transformer.pos_model.ln.weight")
+        #expect(ParameterNames.legacyName(of: "token_embedder.embeddings.4.weight") == nil)
+        #expect(ParameterNames.legacyName(of: "transformer.blocks.layer_0.ln_1.weight") == nil)
+        #expect(ParameterNames.isLayerNorm("transformer.pos_model.layer_norm.bias"))
+        #expect(ParameterNames.isLayerNorm("transformer.blocks.layer_1.ln_2.weight"))
+        #expect(!ParameterNames.isLayerNorm("transformer.pos_model.relpos_embeddings.weight"))
     }
 
     @Test func aMissingTensorIsNamed() throws {
