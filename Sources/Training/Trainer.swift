@@ -95,6 +95,9 @@ public final class Trainer {
     /// Called every `evaluateEvery` steps (0 = never).
     public var onEvaluate: ((Int, Model) throws -> Void)?
     public var evaluateEvery = 0
+    /// Called every `trackEvery` steps (0 = never), to measure the model's mechanisms.
+    public var onTrack: ((Int, Model) throws -> Void)?
+    public var trackEvery = 0
 
     /// A trainer starting at `state` (a fresh state or one loaded for `--resume`).
     public init(model: Model, state: TrainingState) throws {
@@ -173,6 +176,7 @@ public final class Trainer {
                 window = TrainingWindow()
             }
             if evaluateEvery > 0 && state.step % evaluateEvery == 0 { try onEvaluate?(state.step, model) }
+            if trackEvery > 0 && state.step % trackEvery == 0 { try onTrack?(state.step, model) }
             if state.step % checkpointEvery == 0 || state.step == end { try checkpoint() }
             else if stopRequested != 0 { try checkpoint() }
             if stopRequested != 0 { break }

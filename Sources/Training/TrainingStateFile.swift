@@ -9,15 +9,16 @@ public enum TrainingStateFile {
     /// The gzip level of resume files (weights and Adam moments, byte-shuffled first).
     static let resumeCompression = 6
 
-    /// Writes the checkpoint atomically; `includeOptimizer` adds what `--resume` needs.
+    /// Writes the checkpoint atomically; `includeOptimizer` adds what `--resume` needs;
+    /// `extraAttributes` become root attributes too (the latest mechanism measures).
     public static func save(model: Model, state: TrainingState, history: [String], to path: String,
-                            includeOptimizer: Bool) throws {
+                            includeOptimizer: Bool, extraAttributes: [String: String] = [:]) throws {
         let recipeJSON = String(decoding: try JSONEncoder.sorted.encode(state.recipe), as: UTF8.self)
-        let attributes: [String: String] = [
+        let attributes: [String: String] = extraAttributes.merging([
             "training_recipe": recipeJSON,
             "training_command": history.joined(separator: "\n"),
             "source": "lens train",
-        ]
+        ]) { _, own in own }
         let numeric: [String: Double] = [
             "training_steps": Double(state.step),
             "training_seconds": state.elapsedSeconds.rounded(),

@@ -1,5 +1,6 @@
 import Foundation
 import Outputs
+import Timeline
 import GraphTask
 import HDF5
 import Recording
@@ -55,6 +56,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--keep-resume-every", value: "N", help: "also keep the resume state of the first checkpoint past every N steps as MODEL.stepS.resume.h5, to branch the run from there later (default: none; each is 3× the model)"),
             OptionSpec(name: "--reset-heads", value: "L.H,…", help: "with --resume: re-draw these attention heads (layer.head) as a fresh model has them and clear their optimizer moments, so hardened heads attend evenly again (default: none)"),
             OptionSpec(name: "--reset-head-attention", value: "L.H,…", help: "with --resume: like --reset-heads for the query, key and relative-position weights only; the heads keep what they write"),
+            OptionSpec(name: "--track-every", value: "N", help: "measure the three mechanisms every N steps (lens timeline's measures, ≈ 10 s each on the paper model) into the log and the checkpoints' mechanisms attribute (default: never)"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
             OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
             OptionSpec(name: "--force", value: nil, help: "replace --out and its .resume.h5 if they exist (each once its new file is complete)"),
@@ -280,18 +282,33 @@ enum TrainCommand: LensCommand {
             print("curriculum: stage \(stage) (\(description)) from step \(step)")
             fflush(stdout)
         }
+        var mechanisms: [String: String] = [:]
+        if let every = try a.positiveInt("--track-every") {
+            let tracker = MechanismTracker(probeDirectory: TimelineCommand.shippedProbeDirectory())
+            try tracker.checkProbes()
+            trainer.trackEvery = every
+            trainer.onTrack = { step, model in
+                let measures = try tracker.measure(model: model, step: step)
+                mechanisms["mechanisms"] = try jsonText(measures)
+                if stdoutIsTerminal { print("") }
+                print(measures.logLine)
+                fflush(stdout)
+            }
+        }
         var snapshots = Milestones(every: snapshotEvery, from: startStep)
         var keptResumeStates = Milestones(every: keepResumeEvery, from: startStep)
         trainer.onCheckpoint = { model, state in
-            try TrainingStateFile.save(model: model, state: state, history: history, to: resumePath, includeOptimizer: true)
-            try TrainingStateFile.save(model: model, state: state, history: history, to: out, includeOptimizer: false)
+            try TrainingStateFile.save(model: model, state: state, history: history, to: resumePath, includeOptimizer: true,
+                                       extraAttributes: mechanisms)
+            try TrainingStateFile.save(model: model, state: state, history: history, to: out, includeOptimizer: false,
+                                       extraAttributes: mechanisms)
             if snapshots.reached(state.step) {
                 try TrainingStateFile.save(model: model, state: state, history: history, to: snapshotPath(out, step: state.step),
-                                           includeOptimizer: false)
+                                           includeOptimizer: false, extraAttributes: mechanisms)
             }
             if keptResumeStates.reached(state.step) {
                 try TrainingStateFile.save(model: model, state: state, history: history, to: keptResumePath(out, step: state.step),
-                                           includeOptimizer: true)
+                                           includeOptimizer: true, extraAttributes: mechanisms)
             }
             return resumePath
         }
