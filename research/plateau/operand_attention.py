@@ -11,7 +11,7 @@ that mean; a "bag" head shows the two equal. Needs numpy and h5py (reference too
 
 With --summary it prints one line instead: the accuracy, and per layer and operand the heads
 that find the operand's occurrence (≥ 0.3) or look up its value (≥ 0.2 above the even
-spread), as scripts/plateau/track_snapshots.sh collects over a run's snapshots.
+spread), as research/plateau/track_snapshots.sh collects over a run's snapshots.
 """
 import sys
 
