@@ -13,7 +13,7 @@ The file is a LatentLens checkpoint (root attributes and one dataset per paramet
     parity/inputs         int32 [T, B, L, 4]  each iteration's input (the recurrence)
     parity/predictions    int32 [T, B, L, 4]  argmax of every factor at each iteration
     parity/logits/{f}     float32 [T, B, L, V_f]
-    parity/hooks/{name}   float32 [T, ...]    DESIGN hook tensors at each iteration
+    parity/hooks/{name}   float32 [T, ...]    hook tensors (docs/hooks.md) at each iteration
     attrs: iterations, min_margin (smallest top-1 − top-2 logit gap anywhere), command
 
 The model is small (2 layers, 4 heads of 8, d_model 32, MLP 64, 16 names) with window 8, and

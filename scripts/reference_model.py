@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An independent PyTorch implementation of LatentLens's recurrent transformer.
 
-Written from docs/model-spec.md and ../shared/DESIGN.md ("The model", "Hook points"), not from
+Written from docs/model-spec.md and the hook points of docs/hooks.md, not from
 the Swift sources, so that agreement between the two is evidence that both follow the spec.
 
 * Module names reproduce the authors' state_dict keys exactly (``model.state_dict().keys()``
@@ -10,7 +10,7 @@ the Swift sources, so that agreement between the two is evidence that both follo
 * ``load_latentlens_checkpoint(path)`` reads a LatentLens HDF5 checkpoint with h5py (files
   written before the authors' names were adopted, schema_version 1, too).
 * ``model(tokens, capture=...)`` returns the logits of every factor and, on request, a dict
-  of intermediates named like the DESIGN hook points (``blocks.0.attn.hook_pattern``, ...).
+  of intermediates named like the hook points of docs/hooks.md (``blocks.0.attn.hook_pattern``, ...).
 * ``model.run(tokens, iterations)`` runs the recurrence through the discrete bottleneck.
 
 Usage as a script (a quick look at a checkpoint):
@@ -175,7 +175,7 @@ class Transformer(nn.Module):
 
 
 class _Hooks:
-    """Names intermediates like the DESIGN hook points and keeps those that `capture` selects.
+    """Names intermediates like the hook points of docs/hooks.md and keeps those that `capture` selects.
 
     `capture` is None (nothing kept, no extra work), a glob or a list of globs. `intervene`
     maps a glob to a function (name, tensor) -> tensor that replaces the intermediate.

@@ -97,6 +97,7 @@ public struct AnalysisRunner {
                 let heads = try DumpHeads.section(sweeps: sweeps, weights: weights, layers: layers, warnings: &warnings)
                 summary.heads = heads
                 evidence.layer0SlotCoverage = heads.layer(0)?.slotCoverage()
+                evidence.layer0SlotsWithoutGroup = heads.layer(0)?.slotsWithoutGroup()
             }
         }
         if analyses.contains(.retrieval) {
@@ -111,6 +112,7 @@ public struct AnalysisRunner {
                 evidence.layer1MassOnValues = found.layer1MassOnValues
                 evidence.layer1MassOnOperands = found.layer1MassOnOperands
                 evidence.layer0LookupMass = found.layer0LookupMass
+                evidence.patchFollowRate = section.patch?.followRate
             }
         }
         if analyses.contains(.fourier) {

@@ -58,7 +58,7 @@ public struct Readout: Codable, Sendable, Equatable {
     }
 }
 
-/// The `fourier` section of the analysis JSON (issue 7's keys first).
+/// The `fourier` section of the analysis JSON (the keys docs/analysis.md defines first).
 public struct FourierSection: Codable, Sendable, Equatable {
     public var keyFrequencies: [Int]
     /// Σ over active neurons of the power in their own top frequency / Σ of their variance.

@@ -228,8 +228,8 @@ public struct HeadGrouping: Codable, Sendable, Equatable {
     }
 }
 
-/// The `heads` section of the analysis JSON: the paper's layer (0) at the top level, as
-/// issue 7 specifies, and every analysed layer under `layers`.
+/// The `heads` section of the analysis JSON: the paper's layer (0) at the top level, and every
+/// analysed layer under `layers` (docs/analysis.md).
 public struct HeadsSection: Codable, Sendable, Equatable {
     /// Groupings of every analysed layer, the primary (layer 0) first.
     public var layers: [HeadGrouping]

@@ -1,5 +1,5 @@
 /// The `retrieval` section of the analysis JSON: the paper's layer (1) at the top level with
-/// the causal checks, as issue 7 specifies, and every analysed layer under `layers`.
+/// the causal checks, and every analysed layer under `layers` (docs/analysis.md).
 public struct RetrievalSection: Codable, Sendable, Equatable {
     /// Measures of every analysed layer, the primary (layer 1) first.
     public var layers: [RetrievalLayer]

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Random computation graphs of the paper's task (DESIGN "The task").
+/// Random computation graphs of the paper's task (the README's "The task", docs/model-spec.md for the tokens).
 ///
 /// Nodes 0..<leaves are leaves with a value in Z_modulus (uniform unless `leafValueDecay` is set);
 /// every later node sums minFanIn…maxFanIn distinct earlier nodes (fan-in uniform; the task's own

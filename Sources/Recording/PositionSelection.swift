@@ -2,7 +2,7 @@ import Probes
 
 /// Which query positions a recording keeps (`lens run --positions`).
 public enum PositionSelection: Sendable, Equatable {
-    /// Every position: full tensors, the DESIGN schema.
+    /// Every position: full tensors (docs/activation-file.md).
     case all
     /// The probe's query positions: `rhs_pos`, `equals_pos` and every `operand{i}_pos`.
     case probe

@@ -7,7 +7,7 @@ public enum AnalysisReport {
     /// The whole report page for `content`.
     public static func page(_ content: ReportContent) -> ReportPage {
         var sections: [ReportSection] = []
-        if let card = content.modelCard { sections.append(modelCardSection(card)) }
+        if let card = content.modelCard { sections.append(modelCardSection(card, circuit: content.summary.circuit)) }
         sections.append(headlineSection(content.summary))
         if let attention = content.attention {
             sections.append(ReportSection(id: "attention", title: "Attention view", blocks: [
@@ -31,11 +31,12 @@ public enum AnalysisReport {
     static func percent(_ x: Double) -> String { x.isFinite ? String(format: "%.1f %%", x * 100) : "–" }
     static func fixed(_ x: Double, _ digits: Int = 3) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "–" }
 
-    static func modelCardSection(_ card: ModelCard) -> ReportSection {
-        var blocks: [ReportBlock] = [.table(headers: ["setting", "value"], rows: card.configuration.map { [$0.0, $0.1] })]
-        if !card.training.isEmpty {
-            blocks.append(.table(headers: ["training", "value"], rows: card.training.map { [$0.0, $0.1] }))
-        }
+    /// The model card: what the model is, the circuit verdict and its accuracy first; its
+    /// configuration and training after; the command history folded away.
+    static func modelCardSection(_ card: ModelCard, circuit: CircuitVerdict?) -> ReportSection {
+        var blocks: [ReportBlock] = []
+        if let description = card.description { blocks.append(.paragraph(description)) }
+        if let circuit { blocks.append(.paragraph("Circuit the analyses find: \(circuit.headline).")) }
         if !card.accuracy.isEmpty {
             let ood = card.trainedMaxNodes.map { max in card.accuracy.filter { $0.nodes > max }.map { "\($0.nodes)" } } ?? []
             blocks.append(.table(headers: ["graph size", "graphs", "node accuracy", "graph accuracy", "max depth", "in training?"],
@@ -61,6 +62,15 @@ public enum AnalysisReport {
                 blocks.append(.figure(steps.svg, caption: "One step at a time: accuracy of computed nodes whose operands' values were right in their input, by operand count. Errors here are a missing skill (an operand the model cannot fetch or add); the gap between these bars and the accuracy by depth is errors compounding over iterations."))
             }
         }
+        blocks.append(.table(headers: ["setting", "value"], rows: card.configuration.map { [$0.0, $0.1] }))
+        if !card.training.isEmpty {
+            blocks.append(.table(headers: ["training", "value"], rows: card.training.map { [$0.0, $0.1] }))
+        }
+        if !card.commands.isEmpty {
+            let rows = card.commands.enumerated().map { [String($0.offset + 1), $0.element] }
+            let title = card.commands.count == 1 ? "Training command" : "Training commands (\(card.commands.count) invocations, the first and its resumes)"
+            blocks.append(.details(summary: title, blocks: [.table(headers: ["#", "lens train …"], rows: rows)]))
+        }
         return ReportSection(id: "model", title: "Model card", blocks: blocks)
     }
 
@@ -81,7 +91,7 @@ public enum AnalysisReport {
         }
         var blocks: [ReportBlock] = [.numbers(numbers)]
         if let verdict = summary.circuit {
-            blocks.append(.paragraph("Circuit: \(verdict.circuit.rawValue) — " + verdict.reasons.joined(separator: "; ") + "."))
+            blocks.append(.paragraph("Circuit: \(verdict.headline) — " + verdict.reasons.joined(separator: "; ") + "."))
         }
         return ReportSection(id: "headlines", title: "Headline numbers", blocks: blocks)
     }
@@ -160,7 +170,7 @@ public enum AnalysisReport {
         }
         blocks.append(.numbers(numbers))
         if let verdict = circuit {
-            blocks.append(.paragraph("Which circuit: \(verdict.circuit.rawValue)."))
+            blocks.append(.paragraph("Which circuit: \(verdict.headline)."))
             blocks.append(.table(headers: ["evidence"], rows: verdict.reasons.map { [$0] }))
         }
         for other in retrieval.layers.dropFirst() {

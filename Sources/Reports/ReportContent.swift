@@ -27,18 +27,24 @@ public struct ModelCard: Sendable {
     }
     public var path: String
     public var sha256: String?
+    /// What the model is, in a sentence or two (the card's opening line); nil when unknown.
+    public var description: String?
     public var configuration: [(String, String)]
     public var training: [(String, String)]
+    /// The `lens train` invocations that made the model, oldest first (folded away on the page).
+    public var commands: [String]
     public var accuracy: [SizeAccuracy]
     /// The largest graph size seen in training, to mark out-of-distribution sizes.
     public var trainedMaxNodes: Int?
 
-    public init(path: String, sha256: String? = nil, configuration: [(String, String)], training: [(String, String)],
-                accuracy: [SizeAccuracy], trainedMaxNodes: Int? = nil) {
+    public init(path: String, sha256: String? = nil, description: String? = nil, configuration: [(String, String)],
+                training: [(String, String)], commands: [String] = [], accuracy: [SizeAccuracy], trainedMaxNodes: Int? = nil) {
         self.path = path
         self.sha256 = sha256
+        self.description = description
         self.configuration = configuration
         self.training = training
+        self.commands = commands
         self.accuracy = accuracy
         self.trainedMaxNodes = trainedMaxNodes
     }

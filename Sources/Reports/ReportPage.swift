@@ -13,6 +13,8 @@ public enum ReportBlock: Sendable {
     case html(String)
     /// A highlighted warning.
     case warning(String)
+    /// Blocks folded away under a one-line summary (an HTML `<details>` element).
+    case details(summary: String, blocks: [ReportBlock])
 }
 
 /// A titled section of the report.
@@ -54,6 +56,7 @@ public struct ReportPage: Sendable {
     .numbers b{display:block;font-size:18px;color:#1f3a5f}.warning{background:#fde8e8;border:1px solid #e0a0a0;color:#8a1c1c;padding:8px 12px;border-radius:5px;margin:8px 0}
     .controls{margin:6px 0;font-size:13px}.controls label{margin-right:12px}.hint{color:#777;font-size:12px}
     svg text{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif}.tok{cursor:pointer}
+    details{margin:8px 0}summary{cursor:pointer;color:#1f3a5f}
     """
 
     /// The whole document.
@@ -86,6 +89,8 @@ public struct ReportPage: Sendable {
             return html
         case .warning(let text):
             return "<div class=\"warning\">\(escapeHTML(text))</div>"
+        case .details(let summary, let blocks):
+            return "<details><summary>\(escapeHTML(summary))</summary>" + blocks.map(render).joined() + "</details>"
         }
     }
 }

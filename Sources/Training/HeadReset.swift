@@ -4,8 +4,8 @@ import Transformer
 /// Re-draws attention heads as a fresh model would have them, to give a resumed run unused capacity back.
 ///
 /// A head whose softmax has gone hard passes almost no gradient to the keys it ignores, so it
-/// cannot move to a position that becomes useful later (docs/training-history.md, seventh
-/// session). Re-initialising a few heads — the dormant-unit resets of continual learning —
+/// cannot move to a position that becomes useful later (docs/models.md, "Why the default model is
+/// as it is"). Re-initialising a few heads — the dormant-unit resets of continual learning —
 /// makes them attend almost uniformly again. What they then learn is up to the data: nothing
 /// here points a head at any position.
 public enum HeadReset {

@@ -42,7 +42,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     public var maxStageSteps: Int?
     /// Also supervise each operand occurrence with its operand's value wherever that value is in
     /// the input (a one-hop lookup loss). It learns in minutes but grows the *mirrored* circuit
-    /// (TRAINING-NOTES), so it is for contrast models only, never the default model.
+    /// (docs/models.md, the contrast model), so it is for contrast models only, never the default model.
     public var operandLookup: Bool?
     /// Inverted dropout on each block's attention and MLP outputs (the paper trained with 0.1).
     /// Optional so that recipes saved before it existed still decode; nil means 0.

@@ -33,7 +33,7 @@ public enum TrainingStateFile {
             "dropout": Double(String(state.recipe.dropoutRate)) ?? Double(state.recipe.dropoutRate),
             "attention_dropout": Double(String(state.recipe.attentionDropoutRate)) ?? Double(state.recipe.attentionDropoutRate),
         ]
-        // Resume files are three times the model and are committed between sessions: shuffled and
+        // Resume files are three times the model and are committed beside it (models/): shuffled and
         // gzipped they fit under the repository's 20 MiB per file (22.3 → 18.6 MiB), for ≈ 1 s a save.
         let compression = includeOptimizer ? resumeCompression : nil
         try Checkpoint.save(model, to: path, attributes: attributes, numericAttributes: numeric, compression: compression) { root in

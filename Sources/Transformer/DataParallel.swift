@@ -5,7 +5,7 @@ import Dispatch
 /// its own buffers, and the shard gradients are summed in shard order.
 ///
 /// Splitting every kernel's rows over the cores (what one `Backpropagation` does) leaves the
-/// cores waiting at each kernel's join; whole shards side by side keep them busy (issue 5). The
+/// cores waiting at each kernel's join; whole shards side by side keep them busy (docs/benchmarks.md). The
 /// result is deterministic for a given number of shards and cores: which sequences form a shard
 /// depends on the block alone, a shard's kernels split their work the same way on every call,
 /// and the sum's order is fixed. It differs from the single-block gradient only by rounding.

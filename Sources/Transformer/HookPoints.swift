@@ -1,5 +1,5 @@
 import GraphTask
-/// The names of every hook point of a model (DESIGN "Hook points"), in firing order.
+/// The names of every hook point of a model, in firing order; docs/hooks.md lists them with their axes.
 public struct HookPoints: Sendable {
     /// Names of one block's hook points.
     struct Block: Sendable {

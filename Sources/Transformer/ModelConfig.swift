@@ -1,6 +1,6 @@
 import GraphTask
 
-/// Hyper-parameters of the recurrent transformer (DESIGN "The model").
+/// Hyper-parameters of the recurrent transformer (docs/model-spec.md, "Model").
 public struct ModelConfig: Sendable, Equatable, Codable {
     public var layers: Int
     public var heads: Int

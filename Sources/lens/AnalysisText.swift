@@ -54,7 +54,7 @@ enum AnalysisText {
         }
         if let c = s.circuit {
             lines.append("")
-            lines.append("circuit: \(c.circuit.rawValue)")
+            lines.append("circuit: \(c.headline)")
             for reason in c.reasons { lines.append("  - " + reason) }
         }
         return lines.joined(separator: "\n")

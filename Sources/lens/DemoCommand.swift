@@ -89,7 +89,7 @@ enum DemoCommand: LensCommand {
             print(String(format: "   MLP key frequencies: %@; variance explained %.1f %%; own-frequency share %.1f %% (weighted); share in a + b %.1f %%",
                          keys, fourier.varianceExplainedByKey * 100, fourier.weightedTopFrequencyFraction * 100, fourier.aPlusBShare * 100))
         }
-        if let circuit = summary.circuit { print("   circuit: \(circuit.circuit.rawValue)") }
+        if let circuit = summary.circuit { print("   circuit: \(circuit.headline)") }
     }
 
     /// models/default.h5 under the current folder, else under the repository `lens` was built in.

@@ -17,16 +17,12 @@ enum ModelCardBuilder {
             ("parameters", String(c.parameterCount)),
         ]
         var training: [(String, String)] = []
+        // One line per invocation (a run resumed n times has n + 1 commands).
+        let commands = (attributes["training_command"] ?? "").split(separator: "\n").map(String.init)
         for (key, label) in [("source", "made by"), ("training_steps", "optimizer steps"), ("training_tokens", "tokens seen"),
-                             ("training_seconds", "training time"), ("curriculum_stage", "curriculum stage reached"),
-                             ("training_command", "command")] {
+                             ("training_seconds", "training time"), ("curriculum_stage", "curriculum stage reached")] {
             guard let value = attributes[key] else { continue }
-            if key == "training_command" {
-                // One line per invocation (a run resumed n times has n + 1 commands).
-                for (i, line) in value.split(separator: "\n").enumerated() {
-                    training.append((i == 0 ? "command" : "resumed with", String(line)))
-                }
-            } else if key == "training_seconds", let seconds = Double(value) {
+            if key == "training_seconds", let seconds = Double(value) {
                 training.append((label, formatDuration(seconds)))
             } else if let number = Double(value), number == number.rounded() {
                 training.append((label, String(Int(number))))
@@ -69,7 +65,30 @@ enum ModelCardBuilder {
                                       oneStepByOperands: (1...3).map { e.stepAccuracyByOperands[$0] ?? .nan }))
             }
         }
-        return ModelCard(path: path, sha256: try? SHA256.hex(ofFile: path), configuration: configuration, training: training,
+        return ModelCard(path: path, sha256: try? SHA256.hex(ofFile: path),
+                         description: describe(path: path, config: c, attributes: attributes, trainedMaxNodes: trainedMaxNodes),
+                         configuration: configuration, training: training, commands: commands,
                          accuracy: accuracy, trainedMaxNodes: trainedMaxNodes)
+    }
+
+    /// The card's opening sentence: the architecture in a phrase, then how it was trained.
+    static func describe(path: String, config c: ModelConfig, attributes: [String: String], trainedMaxNodes: Int?) -> String {
+        let parameters = c.parameterCount >= 100_000
+            ? String(format: "%.2f M parameters", Double(c.parameterCount) / 1e6) : "\(c.parameterCount) parameters"
+        var text = "\((path as NSString).lastPathComponent): a recurrent transformer of \(c.layers) layers × \(c.heads) heads "
+            + "(d_model \(c.modelWidth), MLP \(c.mlpWidth), \(parameters); \(c.names) variable names, values mod \(c.modulus))"
+        if let steps = attributes["training_steps"].flatMap(Double.init) {
+            text += ", trained by LatentLens for \(grouped(Int(steps))) steps"
+            if let max = trainedMaxNodes { text += " on graphs of up to \(max) nodes" }
+        } else if let source = attributes["source"] {
+            text += ", made by \(source)"
+        }
+        return text + "."
+    }
+
+    /// 295856 → "295,856".
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0) ? [",", d] : [d] })
     }
 }

@@ -47,8 +47,8 @@ func inUnit(_ x: Double) -> Bool { x.isFinite && x >= -1e-9 && x <= 1 + 1e-9 }
 @Suite struct DumpAnalysisTests {
     @Test func recorderToDumpsToAnalysesEndToEnd() throws {
         try withTemporaryDirectory { dir in
-            // A tiny model trained for a few hundred steps (issue 7 asks for a trained one, so
-            // the statistics see structured, not random, attention).
+            // A tiny model trained for a few hundred steps (a trained one, so the statistics see
+            // structured, not random, attention).
             let model = try Model.randomlyInitialised(config: TinyProbes.config(), seed: 11)
             var recipe = TrainingRecipe()
             (recipe.steps, recipe.batchSize, recipe.warmupSteps, recipe.learningRate) = (300, 16, 20, 3e-3)
@@ -102,7 +102,7 @@ func inUnit(_ x: Double) -> Bool { x.isFinite && x >= -1e-9 && x <= 1 + 1e-9 }
             #expect(verdict.evidence.layer1MassOnValues != nil && verdict.evidence.layer0LookupMass != nil)
             #expect(verdict.evidence.layer1MassOnOperands.map(inUnit) == true)
 
-            // The JSON carries issue 7's top-level keys.
+            // The JSON carries the top-level keys docs/analysis.md defines.
             let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(summary)) as? [String: Any])
             let h = try #require(json["heads"] as? [String: Any])
             #expect(Set((h["groups"] as? [String: Any])?.keys.map { $0 } ?? []) == ["var_0", "var_1", "var_2", "rhs"])

@@ -314,6 +314,8 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         let demo = try runLens(["demo", "--model", "tiny.h5", "--smoke", "--out", "dumps", "--report", "report"], in: dir)
         #expect(demo.status == 0, "\(demo.error)")
         #expect(demo.output.contains("== headline numbers"))
+        // The verdict line names the circuit and whether it is whole ("paper circuit, partial: …").
+        #expect(demo.output.contains("   circuit: "))
         let html = try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8)
         for section in ["Model card", "Attention view", "head groups", "retrieving the operands", "Fourier basis", "Provenance"] {
             #expect(html.contains(section), "the report lacks \(section)")

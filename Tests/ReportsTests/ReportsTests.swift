@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Analysis
 @testable import Reports
 
 @Suite struct FigureTests {
@@ -77,6 +78,25 @@ import Testing
         let urls = html.components(separatedBy: "http").dropFirst().map { String($0.prefix(30)) }
         #expect(urls.allSatisfy { $0.hasPrefix("://www.w3.org/2000/svg") })
         #expect(!html.contains("s</script>"))
+    }
+
+    @Test func theModelCardLeadsWithTheModelItsVerdictAndAccuracyAndFoldsTheCommands() throws {
+        let card = ModelCard(path: "models/m.h5", description: "m.h5: a recurrent transformer of 2 layers × 16 heads.",
+                             configuration: [("layers × heads × head width", "2 × 16 × 16")], training: [("optimizer steps", "100")],
+                             commands: ["lens train --out m.h5", "lens train --resume m.h5.resume.h5 --out m.h5"],
+                             accuracy: [.init(nodes: 8, graphs: 10, nodeAccuracy: 0.9, graphAccuracy: 0.5, maxDepth: 3, byDepth: [1, 0.9, 0.8, 0.7])])
+        let verdict = CircuitVerdict(evidence: CircuitEvidence(layer1MassOnValues: 0.67, layer0SlotCoverage: 2.0 / 3, layer0SlotsWithoutGroup: ["var_0"]))
+        let content = ReportContent(command: "lens report", modelCard: card, summary: AnalysisSummary(circuit: verdict), attention: nil,
+                                    neuronGrids: [], dumps: [], warnings: [])
+        let html = AnalysisReport.page(content).html
+        let start = try #require(html.range(of: "<section id=\"model\">"))
+        let section = String(html[start.lowerBound..<(html.range(of: "</section>", range: start.upperBound..<html.endIndex)?.upperBound ?? html.endIndex)])
+        func at(_ text: String) throws -> String.Index { try #require(section.range(of: text), "no \(text)").lowerBound }
+        #expect(try at("a recurrent transformer") < at("paper circuit, partial: no layer-0 head group for var_0"))
+        #expect(try at("paper circuit, partial") < at("node accuracy"))
+        #expect(try at("node accuracy") < at("layers × heads"))
+        #expect(try at("<details><summary>Training commands (2 invocations") < at("lens train --out m.h5"))
+        #expect(try at("lens train --resume") < at("</details>"))
     }
 
     @Test func attentionPatternsRoundTripThroughBase64Bytes() throws {

@@ -20,7 +20,7 @@ how many heads are above 10^-4 there (whether the layer can still see the operan
 the training history's tables give it per snapshot). Reference tooling only; lens itself needs
 no python.
 
-    .venv/bin/python scripts/plateau/operand_gradients.py models/default.h5 D.h5 [--layer 0] [--soften 0.7] [--summary]
+    .venv/bin/python research/plateau/operand_gradients.py models/default.h5 D.h5 [--layer 0] [--soften 0.7] [--summary]
 """
 import argparse
 import os

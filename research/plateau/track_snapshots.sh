@@ -1,8 +1,8 @@
 #!/bin/sh
 # One line per snapshot of a run (lens train --snapshot-every N): the probe's accuracy at the
 # right-hand side and the heads that find or look up each operand (operand_attention.py --summary).
-#   scripts/plateau/track_snapshots.sh PROBE SNAPSHOT.h5...
-# e.g. scripts/plateau/track_snapshots.sh scripts/plateau/sums16.probe runs/sc/m.step*.h5
+#   research/plateau/track_snapshots.sh PROBE SNAPSHOT.h5...
+# e.g. research/plateau/track_snapshots.sh research/plateau/sums16.probe runs/sc/m.step*.h5
 # LENS (default: .build/release/lens) and PYTHON (default: python3 with h5py) can be set.
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 PROBE SNAPSHOT.h5..." >&2; exit 2; }

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Replays the shipped model's lineage exactly (one thread, models/default.log's first two
 # commands) to step BRANCH_AT, then branches it to sums of one, two and three operands
-# (docs/training-history.md, ninth and tenth sessions). Each phase is skipped when its log
+# (research/training-history.md, ninth and tenth sessions). Each phase is skipped when its log
 # says it finished, and an interrupted phase resumes where it stopped (Ctrl-C or kill -INT
 # leave a resume state), so the script can be rerun after an interruption or on a new machine.
-#   scripts/plateau/three_operand_branch.sh RUN_DIR [BRANCH_AT]
+#   research/plateau/three_operand_branch.sh RUN_DIR [BRANCH_AT]
 # BRANCH_AT defaults to 35000 (30535 at most is an exact replay of the shipped run: it moved
 # to two cores there; later steps are a one-thread sibling, the one the ninth session used).
 # A branch state committed elsewhere can be continued with START=PATH.resume.h5 (RUN_DIR/branch

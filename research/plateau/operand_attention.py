@@ -11,7 +11,7 @@ that mean; a "bag" head shows the two equal. Needs numpy and h5py (reference too
 
 With --summary it prints one line instead: the accuracy, and per layer and operand the heads
 that find the operand's occurrence (≥ 0.3) or look up its value (≥ 0.2 above the even
-spread), as scripts/plateau/track_snapshots.sh collects over a run's snapshots.
+spread), as research/plateau/track_snapshots.sh collects over a run's snapshots.
 """
 import sys
 
@@ -32,8 +32,8 @@ def main(path: str, summary: bool = False, modulus: int = 23) -> None:
     if not summary:
         print(f"{path}: {n} sequences, accuracy at rhs {accuracy:.3f}")
     found = []
-    # Value positions of the context: right-hand sides (syntax id 0, VARIABLE, in DESIGN's
-    # order) holding a value in Z_modulus before the probe equation; leaf literals are left out.
+    # Value positions of the context: right-hand sides (syntax id 0, VARIABLE, in the
+    # syntax order of docs/model-spec.md) holding a value in Z_modulus before the probe equation; leaf literals are left out.
     context = np.arange(values.shape[1])[None, :] < meta["probe_start"][:, None]
     is_value = context & (syntax == 0) & (values < modulus)
     counts = is_value.sum(axis=1)
