@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "LensTestSupport", path: "Tests/LensTestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "LensTestSupport"]),
         .testTarget(name: "OutputsTests", dependencies: ["Outputs", "LensTestSupport"]),
+        .testTarget(name: "TimelineTests", dependencies: ["Timeline", "Transformer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphTaskTests", dependencies: ["GraphTask"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "HDF5", "GraphTask"],
                     resources: [.copy("Fixtures")], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -20,6 +20,12 @@ public struct MechanismTracker: Sendable {
     /// Graph size and count of the held-out evaluation.
     public var evaluationNodes: Int
     public var evaluationGraphs: Int
+    /// Variable names of the held-out graphs drawn from the first `names` of the vocabulary
+    /// (nil: all), for a run trained on fewer names. The probes keep theirs (their contexts
+    /// need 20 or more).
+    public var names: Int?
+    /// Leaves of the held-out graphs.
+    public var leaves = 6
     /// Sequences per forward pass.
     public var batchSize = 32
 
@@ -74,8 +80,10 @@ public struct MechanismTracker: Sendable {
         runner.model = model
         let summary = try runner.run(paths: paths).summary
 
-        let evaluation = try Evaluator(batchSize: 16).evaluate(model: model, nodes: evaluationNodes, samples: evaluationGraphs)
-        let oneStep = try OneStepAccuracy.measure(model: model, nodes: evaluationNodes, graphs: evaluationGraphs)
+        var evaluator = Evaluator(leaves: leaves, batchSize: 16)
+        evaluator.names = names
+        let evaluation = try evaluator.evaluate(model: model, nodes: evaluationNodes, samples: evaluationGraphs)
+        let oneStep = try OneStepAccuracy.measure(model: model, nodes: evaluationNodes, graphs: evaluationGraphs, names: names, leaves: leaves)
         let layer0 = summary.heads?.primary
         let operandSlots = ["var_0", "var_1", "var_2"]
         let layer1 = summary.retrieval?.layers.first { $0.layer == 1 }
@@ -97,12 +105,10 @@ public struct MechanismTracker: Sendable {
     func record(_ recording: Recording, model: Model, into folder: String) throws -> String {
         let probePath = probeDirectory + "/" + recording.probe + ".probe"
         var probe = try ProbeParser.load(path: probePath)
-        if let keep = recording.contexts {
-            probe.contexts = probe.contexts.map { context in
-                guard case .random(var graphs, let at) = context else { return context }
-                graphs.seeds = Array(graphs.seeds.prefix(keep))
-                return .random(graphs, at: at)
-            }
+        probe.contexts = probe.contexts.map { context in
+            guard case .random(var graphs, let at) = context else { return context }
+            if let keep = recording.contexts { graphs.seeds = Array(graphs.seeds.prefix(keep)) }
+            return .random(graphs, at: at)
         }
         let expansion = try probe.expand(vocabulary: model.config.vocabulary, maximumLength: Model.maximumLength)
         let last = [expansion.iterations - 1]

@@ -9,10 +9,12 @@ import Transformer
 /// being right, so it stays informative while a run is on its plateau.
 public enum OneStepAccuracy {
     /// Accuracy (nil where no node had that many operands) and node counts, for 1, 2 and 3 operands.
-    public static func measure(model: Model, nodes: Int, graphs: Int, leaves: Int = 6, seed: UInt64 = 0x71AE,
+    /// `names`: draw variable names from the first `names` only (nil: all of the vocabulary).
+    public static func measure(model: Model, nodes: Int, graphs: Int, names: Int? = nil, leaves: Int = 6, seed: UInt64 = 0x71AE,
                                batchSize: Int = 64) throws -> (accuracy: [Double?], counts: [Int]) {
         let c = model.config
-        let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: c.names, modulus: c.modulus)
+        var generator = GraphGenerator(nodes: nodes, leaves: leaves, names: c.names, modulus: c.modulus)
+        if let names { generator.names = min(names, c.names) }
         var rng = TaskRNG(seed: seed &+ UInt64(nodes))
         // Every teacher-forced state: its tokens and the (position, operand count, truth) read in it.
         var states: [(tokens: [FactorToken], reads: [(position: Int, operands: Int, value: Int)])] = []

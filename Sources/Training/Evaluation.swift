@@ -31,6 +31,8 @@ public struct Evaluator: Sendable {
     public var seed: UInt64 = 0xE7A1
     /// Most operands per computed node (1 evaluates copy graphs only).
     public var maxFanIn: Int = 3
+    /// Names drawn from the first `names` of the vocabulary (nil: all), for a model trained on fewer.
+    public var names: Int?
     /// Heads zero-ablated in every forward pass (layer → heads); empty for the model as trained.
     public var ablatedHeads: [Int: [Int]] = [:]
 
@@ -48,7 +50,7 @@ public struct Evaluator: Sendable {
                          progress: ((Int) -> Void)? = nil) throws -> SizeEvaluation {
         let c = model.config
         let vocabulary = c.vocabulary
-        let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: c.names, modulus: c.modulus, maxFanIn: maxFanIn)
+        let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: min(names ?? c.names, c.names), modulus: c.modulus, maxFanIn: maxFanIn)
         var rng = TaskRNG(seed: seed &+ UInt64(nodes) &* 0x9E37)
         var byDepth = Tally(), byOperands = Tally(), oneStep = Tally()
         var graphsCorrect = 0, done = 0, deepest = 0

@@ -8,7 +8,7 @@ extension TimelineError: UserInputError {}
 /// `lens timeline`: the three mechanisms measured on every snapshot of a training run.
 enum TimelineCommand: LensCommand {
     static let spec = CommandSpec(
-        name: "timeline", synopsis: "SNAPSHOTS… --out DIR [--log FILE] [--contexts K] [--graphs N] [--nodes N] [--probes DIR] [--json] [--force]",
+        name: "timeline", synopsis: "SNAPSHOTS… --out DIR [--log FILE] [--contexts K] [--graphs N] [--nodes N] [--leaves L] [--names K] [--probes DIR] [--json] [--force]",
         summary: """
         Measures, on each snapshot of a run (ordered by its training_steps), one-step accuracy by
         operand count on held-out graphs, the layer-0 head groups per operand slot with their
@@ -23,6 +23,8 @@ enum TimelineCommand: LensCommand {
             OptionSpec(name: "--contexts", value: "K", help: "random contexts per slot sweep (default 4 of the probes' 12)"),
             OptionSpec(name: "--graphs", value: "N", help: "held-out graphs for the accuracy (default 64)"),
             OptionSpec(name: "--nodes", value: "N", help: "nodes of those graphs (default 16)"),
+            OptionSpec(name: "--leaves", value: "L", help: "leaves of those graphs (default 6)"),
+            OptionSpec(name: "--names", value: "K", help: "draw the held-out graphs' variable names from the first K only (for a run trained on K names; default all; the probes keep theirs)"),
             OptionSpec(name: "--probes", value: "DIR", help: "folder of the probe files (default: the shipped probes/)"),
             OptionSpec(name: "--json", value: nil, help: "also print timeline.json to standard output"),
             OptionSpec(name: "--force", value: nil, help: "write into DIR even if it holds a timeline"),
@@ -37,6 +39,8 @@ enum TimelineCommand: LensCommand {
         tracker.contexts = try a.positiveInt("--contexts", default: 4)
         tracker.evaluationGraphs = try a.positiveInt("--graphs", default: 64)
         tracker.evaluationNodes = try a.positiveInt("--nodes", default: 16)
+        tracker.names = try a.positiveInt("--names")
+        tracker.leaves = try a.positiveInt("--leaves", default: 6)
         try tracker.checkProbes()
 
         // Every output is checked before the first snapshot is measured.
