@@ -20,7 +20,7 @@ public enum TimelinePage {
         }
         accuracy.append(Series(name: "node (recurrent)", values: values { $0.nodeAccuracy }))
         var accuracyBlocks: [ReportBlock] = [
-            .figure(chart(accuracy, "accuracy"), caption: "One-step accuracy of computed nodes by operand count, on held-out graphs of \(measures.first?.evaluationNodes ?? 0) nodes (nodes whose operands were right in their input), and recurrent node accuracy on the same graphs. Chance is 1/23."),
+            .figure(chart(accuracy, "accuracy"), caption: "Teacher-forced one-step accuracy of computed nodes by operand count on held-out graphs of \(measures.first?.evaluationNodes ?? 0) nodes (each depth's input holds the true values of every shallower node, as in training), and the recurrent node accuracy on the same graphs. Chance is 1/23."),
         ]
         if measures.contains(where: { $0.loss != nil }) {
             accuracyBlocks.append(.figure(chart([Series(name: "loss", values: values { $0.loss })], "training loss", range: nil),
