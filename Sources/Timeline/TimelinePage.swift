@@ -33,7 +33,7 @@ public enum TimelinePage {
             .figure(chart(slots.map { slot in Series(name: slot, values: values { $0.varianceBySlot[slot] == nil ? nil : $0.bestVariance(of: slot) }) }, "best r over heads"),
                     caption: "Layer 0: for each slot of v0 + v1 + v2 = rhs, the largest share of a head's output variance that the slot's variable explains (r, docs/analysis.md). The paper's mechanism is a group of heads per operand slot with r near 1."),
             .figure(chart(slots.map { slot in Series(name: slot, values: values { Double(($0.headGroups[slot] ?? []).count) }) }, "heads in the group", range: nil),
-                    caption: "Layer 0: how many heads form each slot's group (r ≥ 0.6 for the slot, ≤ 0.1 for the others)."),
+                    caption: "Layer 0: how many heads form each slot's group (a head joins the slot whose r is at least 0.3 and exceeds every other slot's by 0.2; docs/analysis.md)."),
         ]
         let heads = measures.map { $0.varianceBySlot["var_0"]?.count ?? 0 }.max() ?? 0
         for slot in slots.prefix(3) where heads > 0 {
