@@ -16,6 +16,8 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
     case noFolder(path: String, what: String, folder: String)
     /// The folder cannot be written.
     case notWritable(path: String, what: String, folder: String, reason: String)
+    /// An output folder could not be made.
+    case folderNotMade(path: String, what: String, reason: String)
     /// Writing the output failed.
     case writeFailed(path: String, reason: String)
     /// The finished output could not be moved into place.
@@ -40,6 +42,8 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
             return "\(what) \(path): the folder \(folder) does not exist; create it first"
         case let .notWritable(path, what, folder, reason):
             return "\(what) \(path): the folder \(folder) is not writable (\(reason))"
+        case let .folderNotMade(path, what, reason):
+            return "\(what) \(path): the folder could not be made (\(reason))"
         case let .writeFailed(path, reason):
             return "writing \(path) failed: \(reason); nothing was replaced"
         case let .moveFailed(path, reason):

@@ -168,6 +168,27 @@ public struct OutputFile: Sendable, Equatable {
         try write(Data(text.utf8))
     }
 
+    /// Makes the output folder `path` and its missing parents, before the work, so that a
+    /// folder that cannot be made is found then; an existing folder is left as it is.
+    public static func makeFolder(_ path: String, what: String = "output folder") throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw OutputError.notAFile(path: path, what: what) }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            // Foundation's error says little; the first parent that cannot take a folder says more.
+            var parent = (path as NSString).deletingLastPathComponent
+            while !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {
+                parent = (parent as NSString).deletingLastPathComponent
+            }
+            let reason = parent.isEmpty || access(parent, W_OK) == 0 ? "it cannot be created there" : "\(parent) is not writable"
+            throw OutputError.folderNotMade(path: path, what: what, reason: reason)
+        }
+    }
+
     // MARK: - Helpers
 
     /// `PATH.tmp-PID`.

@@ -59,8 +59,8 @@ enum ReportCommand: LensCommand {
             guard a.has("--force") else { throw InputError("\(out) already exists; pass --force to write into it") }
             guard isDirectory.boolValue else { throw InputError("\(out) exists and is not a folder") }
         } else {
-            // The folder is made at the end; its parent must take it.
-            _ = try OutputFile(out, what: "--out", force: false)
+            // Made now, with its parents, so that a folder that cannot be made is found before the work.
+            try OutputFile.makeFolder(out, what: "--out")
         }
         let inputs = dumps + [a.string("--model")].compactMap { $0 }
         let html = out + "/index.html", json = out + "/analysis.json"
@@ -115,11 +115,6 @@ enum ReportCommand: LensCommand {
 
         let content = ReportContent(command: commandLine(), modelCard: card, summary: summary, attention: attention,
                                     neuronGrids: grids, dumps: records, warnings: warnings)
-        if !folderExists {
-            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false) } catch {
-                throw OutputError.writeFailed(path: out, reason: "the folder could not be made")
-            }
-        }
         let page = AnalysisReport.page(content)
         try OutputFile(checked: html).write(page.html)
         let accuracy = card.accuracy.map { s in

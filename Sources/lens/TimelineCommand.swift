@@ -47,7 +47,7 @@ enum TimelineCommand: LensCommand {
         var isFolder: ObjCBool = false
         let folderExists = FileManager.default.fileExists(atPath: out, isDirectory: &isFolder)
         if folderExists && !isFolder.boolValue { throw InputError("--out \(out) exists and is not a folder") }
-        if !folderExists { _ = try OutputFile(out, what: "--out", force: false) }
+        if !folderExists { try OutputFile.makeFolder(out, what: "--out") }
         let json = out + "/timeline.json", html = out + "/index.html"
         if folderExists {
             for path in [json, html] { _ = try OutputFile(path, what: "--out", force: a.has("--force"), inputs: snapshots) }
@@ -79,11 +79,6 @@ enum TimelineCommand: LensCommand {
         }
         bar.finish()
 
-        if !folderExists {
-            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false) } catch {
-                throw OutputError.writeFailed(path: out, reason: "the folder could not be made")
-            }
-        }
         let text = try jsonText(measures)
         try OutputFile(checked: json).write(text + "\n")
         let title = ordered.last.map { ($0.path as NSString).lastPathComponent } ?? "run"

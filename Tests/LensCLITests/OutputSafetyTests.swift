@@ -76,9 +76,13 @@ import Transformer
             #expect(result.status == 2 && result.error.contains(says), "\(out): \(result.error)")
             #expect(Date().timeIntervalSince(started) < 10, "\(out) was found only after training started")
         }
-        let report = try runLens(["report", "slot_var0.h5", "--out", "nowhere/report"], in: dir)
-        #expect(report.status == 2 && report.error.contains("does not exist"), "\(report.error)")
-        #expect(!FileManager.default.fileExists(atPath: dir + "/nowhere"))
+        // A report's or timeline's folder is made with its parents (reports/demo on a fresh
+        // clone), before the work; one that cannot be made is found then.
+        let report = try runLens(["report", "slot_var0.h5", "--out", "/proc/latentlens/report"], in: dir)
+        #expect(report.status == 2 && report.error.contains("the folder could not be made"), "\(report.error)")
+        let made = try runLens(["report", "missing.h5", "--out", "new/report"], in: dir)
+        #expect(made.status == 2 && made.error.contains("missing.h5"), "\(made.error)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/new/report"))
         let json = try runLens(["analyze", "heads", "slot_var0.h5", "--json", "nowhere/a.json"], in: dir)
         #expect(json.status == 2 && json.error.contains("does not exist"), "\(json.error)")
     }
