@@ -89,7 +89,10 @@ public enum Checkpoint {
         }
         let file = try H5File.open(path)
         defer { file.close() }
-        let model = try Model(config: try config(of: file))
+        let config = try config(of: file)
+        // Every tensor's type and shape is checked before the model is allocated.
+        try CheckpointValidation.checkTensors(in: file, config: config)
+        let model = try Model(config: config)
         var values = [Float](repeating: 0, count: model.layout.totalCount)
         for slot in model.layout.slots {
             guard file.root.contains(slot.name) else { throw ModelError.missingTensor(name: slot.name, file: path) }

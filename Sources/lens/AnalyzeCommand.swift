@@ -27,7 +27,7 @@ enum AnalyzeCommand: LensCommand {
             let hint = closest(which, among: ["heads", "retrieval", "fourier", "all"]).map { "; did you mean \"\($0)\"?" } ?? ""
             throw UsageError("lens analyze: unknown analysis \"\(which)\"\(hint) (heads, retrieval, fourier or all)")
         }
-        let causal = try a.int("--causal", default: 256)
+        let causal = try a.int("--causal", in: 0...OptionLimits.samples, default: 256)
         let runner = AnalysisRunner(analyses: kinds, modelPath: a.string("--model"), causalSequences: max(causal, 0), strict: kinds.count == 1)
         let started = Date()
         let outcome = try runner.run(paths: Array(a.positionals.dropFirst()))

@@ -57,7 +57,7 @@ enum RunCommand: LensCommand {
         let force = a.has("--force")
         try checkOutputPath(out, force: force)
         let compression = try compressionLevel(a.string("--compress"))
-        let batch = try a.positiveInt("--batch", default: 16)
+        let batch = try a.int("--batch", in: 1...OptionLimits.batch, default: 16)
 
         let probePath = try resolveProbe(a.positionals[0])
         let probe = try ProbeParser.load(path: probePath)
