@@ -110,6 +110,15 @@ extension H5Object {
         let scalar = spaceClass == H5S_SCALAR
         let count = Int(H5Sget_simple_extent_npoints(space))
         guard count >= 0 else { throw failure("read attribute \(name) of") }
+        // The dataspace's extent sizes our buffer: it must fit the bytes the attribute stores
+        // (a variable-length element stores at least its 16-byte heap reference).
+        let stored = Int(clamping: H5Aget_storage_size(attr))
+        let variable = H5Tis_variable_str(type) > 0 || H5Tget_class(type) == H5T_VLEN
+        let elementSize = variable ? 16 : max(Int(H5Tget_size(type)), 1)
+        let (needed, overflow) = count.multipliedReportingOverflow(by: elementSize)
+        guard !overflow, needed <= stored else {
+            throw H5Error.openFailed(path: file.path, reason: "the attribute \(name) of \(path) declares \(count) values but stores only \(stored) bytes (the file is corrupted)")
+        }
 
         switch H5Tget_class(type) {
         case H5T_INTEGER:
@@ -233,6 +242,10 @@ extension H5Object {
         let variable = H5Tis_variable_str(type)
         guard variable >= 0 else { throw failure("read attribute \(name) of") }
         if variable > 0 {
+            // libhdf5 trusts the sizes in the file's global heap; a corrupted one crashes it.
+            if let problem = file.globalHeapProblem {
+                throw H5Error.openFailed(path: file.path, reason: "\(problem); reading the string attribute \(name) of \(path) would crash HDF5")
+            }
             // Read in the stored character set: HDF5 will not convert between ASCII and UTF-8.
             let memType = try variableStringType(cset: H5Tget_cset(type), for: name)
             defer { H5Tclose(memType) }

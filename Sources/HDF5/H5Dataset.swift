@@ -51,6 +51,14 @@ public final class H5Dataset: H5Object {
     /// nothing was written).
     public var storageBytes: Int { id >= 0 ? Int(clamping: H5Dget_storage_size(id)) : 0 }
 
+    /// The file offset of a contiguous dataset's bytes; nil for chunked or unwritten datasets.
+    public var storageOffset: Int? {
+        guard id >= 0 else { return nil }
+        let offset = H5Dget_offset(id)
+        if offset == haddr_t.max { discardHDF5Error(); return nil }
+        return Int(exactly: offset)
+    }
+
     /// Reads of more than this many bytes are checked against `storageBytes` first.
     static let unverifiedReadBytes = 64 << 20
 

@@ -67,7 +67,9 @@ public enum Checkpoint {
         }
         func int(_ name: String) throws -> Int {
             guard let value = try root.intAttribute(name) else {
-                throw ModelError.badCheckpoint(file: path, reason: "the root attribute \(name) is missing (is this a LatentLens checkpoint?)")
+                let found = (try? root.attribute(name)).flatMap { $0 }
+                throw ModelError.badCheckpoint(file: path, reason: found.map { "the root attribute \(name) is \($0), expected one whole number" }
+                                               ?? "the root attribute \(name) is missing (is this a LatentLens checkpoint?)")
             }
             return value
         }
