@@ -242,9 +242,19 @@ extension H5Object {
         let variable = H5Tis_variable_str(type)
         guard variable >= 0 else { throw failure("read attribute \(name) of") }
         if variable > 0 {
-            // libhdf5 trusts the sizes in the file's global heap; a corrupted one crashes it.
-            if let problem = file.globalHeapProblem {
-                throw H5Error.openFailed(path: file.path, reason: "\(problem); reading the string attribute \(name) of \(path) would crash HDF5")
+            // libhdf5 trusts the references and sizes of a file's global heap, and a corrupted
+            // one crashes or hangs it: files opened for reading give their references raw and
+            // the strings are read after checks (Sources/HDF5/GlobalHeapCheck.swift). A file
+            // opened for writing may hold strings libhdf5 has not flushed yet.
+            if file.mode == .readOnly {
+                let rawType = lens_raw_vlen_type()
+                guard rawType >= 0 else { throw failure("read attribute \(name) of") }
+                defer { H5Tclose(rawType) }
+                var raw = [UInt8](repeating: 0, count: count * Int(LENS_RAW_VLEN_SIZE))
+                guard H5Aread(attr, rawType, &raw) >= 0 else { throw failure("read attribute \(name) of") }
+                do { return try file.strings(fromRawReferences: raw, count: count) } catch let error as GlobalHeapError {
+                    throw H5Error.openFailed(path: file.path, reason: "the string attribute \(name) of \(path) cannot be read: \(error)")
+                }
             }
             // Read in the stored character set: HDF5 will not convert between ASCII and UTF-8.
             let memType = try variableStringType(cset: H5Tget_cset(type), for: name)

@@ -67,7 +67,35 @@ public final class H5Dataset: H5Object {
     /// The extent must have a representable size, and a dataset of more than 64 MiB must store
     /// at least 1/1100 of its bytes: deflate never compresses better than about 1032 : 1, so a
     /// smaller store means unwritten or crafted storage behind a huge declared extent.
-    public func storageProblem() -> String? { storageProblem(reading: shape) }
+    public func storageProblem() -> String? {
+        if let problem = storageProblem(reading: shape) { return problem }
+        // A contiguous or compact dataset's recorded size must be its extent's: libhdf5 1.10
+        // copies the extent's bytes out of a buffer of the recorded size (a corrupted layout
+        // message crashed it).
+        if !isChunked, let elements = checkedElementCount(shape), storedElementSize > 0 {
+            let (bytes, overflow) = elements.multipliedReportingOverflow(by: storedElementSize)
+            if overflow || storageBytes != bytes {
+                return "records \(storageBytes) bytes of storage for an extent \(shape) of \(overflow ? "more" : String(bytes)) bytes (the file is corrupted)"
+            }
+        }
+        return nil
+    }
+
+    /// Whether the dataset's bytes are stored in chunks (else in one block or in its header).
+    var isChunked: Bool {
+        let plist = H5Dget_create_plist(id)
+        guard plist >= 0 else { discardHDF5Error(); return false }
+        defer { H5Pclose(plist) }
+        return H5Pget_layout(plist) == H5D_CHUNKED
+    }
+
+    /// Bytes one element takes in the file.
+    var storedElementSize: Int {
+        let type = H5Dget_type(id)
+        guard type >= 0 else { discardHDF5Error(); return 0 }
+        defer { H5Tclose(type) }
+        return Int(H5Tget_size(type))
+    }
 
     /// Why reading a block of `count` elements per axis would allocate more than the file
     /// honestly holds, or nil (see `storageProblem()`).
@@ -88,7 +116,7 @@ public final class H5Dataset: H5Object {
     /// Throws `shapeMismatch` when reading `count` elements would allocate more than the
     /// dataset honestly holds (see `storageProblem()`).
     private func checkReadable(count: [Int]) throws {
-        if let problem = storageProblem(reading: count) {
+        if let problem = storageProblem(reading: count) ?? (isChunked ? nil : storageProblem()) {
             throw H5Error.shapeMismatch(path: path, file: file.path, reason: "the dataset \(problem)")
         }
     }

@@ -19,11 +19,6 @@ public final class H5File {
     /// The HDF5 file id, or -1 once closed.
     private(set) var id: hid_t
 
-    /// Why reading a variable-length string from this file would crash or hang libhdf5
-    /// (`GlobalHeapCheck`), checked once, before the first such read; nil for files opened for
-    /// writing, whose heap may still sit in libhdf5's cache.
-    lazy var globalHeapProblem: String? = mode == .readOnly ? GlobalHeapCheck.problem(path: path) : nil
-
     private init(path: String, mode: Mode, id: hid_t) {
         self.path = path
         self.mode = mode
