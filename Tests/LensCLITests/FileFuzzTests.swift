@@ -128,4 +128,61 @@ import Testing
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         if failures.isEmpty { try? FileManager.default.removeItem(atPath: dir) }
     }
+
+    /// The offset of `pattern` in `bytes`, if any.
+    static func find(_ pattern: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= pattern.count else { return nil }
+        return (0...(bytes.count - pattern.count)).first { bytes[$0..<($0 + pattern.count)].elementsEqual(pattern) }
+    }
+
+    static func littleEndianBytes(_ value: Int, count: Int = 8) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+
+    /// The three corruptions the fuzzing found in libhdf5 1.10's reading of a checkpoint, each
+    /// made on purpose: every one segfaulted or hung `lens` before.
+    @Test(arguments: ["heap object size", "heap free space of size 0", "string reference index", "contiguous layout version"])
+    func corruptionsThatCrashedLibHDF5AreOneLineErrors(corruption: String) throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try runLens(["init", "--config", "tiny", "--out", "tiny.h5"], in: dir).status == 0)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/tiny.h5")))
+        let collection = try #require(Self.find(Array("GCOL".utf8), in: bytes))
+        let firstObject = collection + 16
+        switch corruption {
+        case "heap object size":
+            // Object 1's size (bytes 8-15 of its header) far beyond the collection.
+            for k in 0..<8 { bytes[firstObject + 8 + k] = k < 5 ? 0xA8 : 0 }
+        case "heap free space of size 0":
+            // The first object becomes a free-space block (index 0) of size 0: libhdf5 parsed it forever.
+            bytes[firstObject] = 0
+            bytes[firstObject + 1] = 0
+            for k in 0..<8 { bytes[firstObject + 8 + k] = 0 }
+        case "string reference index":
+            // A string's on-disk reference: length (4), collection address (8), index (4).
+            let address = Self.littleEndianBytes(collection)
+            var at = 0, changed = false
+            while let hit = Self.find(address, in: Array(bytes[at...])).map({ $0 + at }) {
+                if hit >= 4, hit + 12 <= bytes.count, bytes[hit + 8] != 0, bytes[hit + 9] == 0 {
+                    bytes[hit + 9] = 0xA3  // object index 1 → 41729 + …
+                    changed = true
+                    break
+                }
+                at = hit + 1
+            }
+            #expect(changed)
+        default:
+            // A contiguous layout message (version 3, class 1, address, size) read as version 1.
+            let file = try H5File.open(dir + "/tiny.h5")
+            let dataset = try file.root.dataset("transformer.blocks.layer_1.mlp.fc.weight")
+            let offset = try #require(dataset.storageOffset)
+            let pattern = [3, 1] + Self.littleEndianBytes(offset) + Self.littleEndianBytes(dataset.storageBytes)
+            file.close()
+            let message = try #require(Self.find(pattern, in: bytes))
+            bytes[message] = 1
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/m.h5"))
+        let problem = try Self.problem(of: ["eval", "--model", "m.h5", "--nodes", "8", "--samples", "1"], in: dir, timeout: 20)
+        #expect(problem == nil, "\(corruption): \(problem ?? "")")
+        let error = try runLens(["eval", "--model", "m.h5", "--nodes", "8", "--samples", "1"], in: dir)
+        #expect(error.status == 2, "\(corruption): \(error.error)")
+    }
 }
