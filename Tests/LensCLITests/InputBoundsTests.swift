@@ -5,11 +5,12 @@ import Training
 import Transformer
 
 /// Runs `lens arguments` in `directory` under a virtual-memory limit of `kilobytes` (bash's
-/// `ulimit -v`), so that an input that makes lens allocate its declared size fails loudly.
-func runLensLimited(_ arguments: [String], in directory: String, kilobytes: Int = 3_000_000) throws -> LensResult {
+/// `ulimit -v`) and a time limit of `seconds` (coreutils' `timeout`, which exits 124), so that
+/// an input that makes lens allocate its declared size or loop forever fails loudly.
+func runLensLimited(_ arguments: [String], in directory: String, kilobytes: Int = 3_000_000, seconds: Int = 60) throws -> LensResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", "ulimit -v \(kilobytes); exec \"$0\" \"$@\"", lensExecutable] + arguments
+    process.arguments = ["-c", "ulimit -v \(kilobytes); exec timeout -s KILL \(seconds) \"$0\" \"$@\"", lensExecutable] + arguments
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
@@ -97,7 +98,7 @@ combine product
 
         """
         try probe.write(toFile: dir + "/big.probe", atomically: true, encoding: .utf8)
-        let result = try runLensLimited(["run", "big.probe", "--model", "tiny.h5", "--hooks", "blocks.1.mlp.hook_post", "--out", "big.h5"], in: dir)
+        let result = try runLensLimited(["run", "big.probe", "--model", "tiny.h5", "--hooks", "blocks.1.mlp.hook_post", "--out", "big.h5"], in: dir, seconds: 30)
         expectInputError(result, "the probe expands to up to 8.46e+08 sequences")
         #expect(result.error.contains("the limit is 10000000 sequences"))
     }
@@ -132,11 +133,12 @@ combine product
             let file = try H5File.open(dir + "/crafted.h5", mode: .readWrite)
             try file.root.group("training_state").setAttribute(name, value)
             file.close()
-            expectInputError(try runLens(["train", "--resume", "crafted.h5", "--out", "again.h5"], in: dir), message)
+            // Unchecked, a negative step trained (and ignored Ctrl-C) until killed.
+            expectInputError(try runLensLimited(["train", "--resume", "crafted.h5", "--out", "again.h5"], in: dir, seconds: 30), message)
             try FileManager.default.removeItem(atPath: dir + "/crafted.h5")
         }
         // A finished run has nothing to train: it says so instead of claiming to write a model.
-        let finished = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "again.h5", "--steps", "2"], in: dir)
+        let finished = try runLensLimited(["train", "--resume", "t.h5.resume.h5", "--out", "again.h5", "--steps", "2"], in: dir, seconds: 30)
         expectInputError(finished, "already reached its last step (2 of 2)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/again.h5"))
     }
@@ -158,7 +160,7 @@ combine product
         file.close()
         for arguments in [["analyze", "fourier", "grid.h5", "--causal", "0"],
                           ["report", "grid.h5", "--out", "report", "--eval-samples", "0", "--causal", "0"]] {
-            let result = try runLens(arguments, in: dir)
+            let result = try runLensLimited(arguments, in: dir, seconds: 60)
             expectInputError(result, "grid.h5 is incomplete (complete = 0): its recording stopped after 6 of the 6 planned sequences; record it again")
         }
         // inspect still shows it.
@@ -178,7 +180,7 @@ combine product
         let values = [Float](repeating: .nan, count: row.reduce(1, *))
         try values.withUnsafeBufferPointer { try hook.write($0, start: [4] + row.map { _ in 0 }, count: [1] + row) }
         file.close()
-        let result = try runLens(["analyze", "fourier", "grid.h5", "--causal", "0"], in: dir)
+        let result = try runLensLimited(["analyze", "fourier", "grid.h5", "--causal", "0"], in: dir, seconds: 60)
         expectInputError(result, "grid.h5 holds nan in the activations of blocks.1.mlp.hook_post at sequence 4")
     }
 
