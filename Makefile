@@ -49,10 +49,12 @@ screenshot:
 	  --screenshot=$(dir $(REPORT))screenshot.png file://$(abspath $(REPORT)) 2>/dev/null
 	@echo "screenshot: $(dir $(REPORT))screenshot.png"
 
-# A longer fuzz run than the test suite's (FUZZ_CASES mutated probe files and programs).
+# A longer fuzz run than the test suite's (FUZZ_CASES mutated probe files and programs, and
+# FILE_FUZZ_CASES byte-mutated checkpoints and activation files, each loaded by a child lens).
 FUZZ_CASES ?= 200000
+FILE_FUZZ_CASES ?= 1000
 fuzz: deps
-	LATENTLENS_FUZZ_CASES=$(FUZZ_CASES) $(SWIFT) test --filter Fuzz
+	LATENTLENS_FUZZ_CASES=$(FUZZ_CASES) LATENTLENS_FILE_FUZZ_CASES=$(FILE_FUZZ_CASES) $(SWIFT) test --filter Fuzz
 
 clean:
 	rm -rf .build

@@ -33,10 +33,12 @@ public final class AnalysisDump {
     /// The model configuration recorded in the dump's `config` attribute, when readable.
     public let config: ModelConfig?
 
-    /// Opens `path` (schema and version are checked) and classifies it.
+    /// Opens `path` (schema and version are checked) and classifies it. A dump whose recording
+    /// did not finish (complete = 0) is refused, naming how many sequences it holds: its
+    /// missing sequences would otherwise surface as some analysis's missing grid cell.
     public init(path: String) throws {
         self.path = path
-        reader = try ActivationReader(path: path)
+        reader = try ActivationReader(path: path, requireComplete: true)
         probe = reader.attribute("probe") ?? ""
         role = AnalysisDump.classify(probe: probe, reader: reader)
         struct Recording: Decodable { let model: ModelConfig }

@@ -48,9 +48,6 @@ public struct AnalysisRunner {
     /// Runs the analyses on opened dumps.
     public func run(dumps: [AnalysisDump]) throws -> AnalysisOutcome {
         var warnings: [String] = []
-        for dump in dumps where !dump.reader.isComplete {
-            warnings.append("WARNING: \(dump.path) is incomplete (complete = 0): its run stopped after \(dump.reader.count) sequences, and every number from it covers those only")
-        }
         for dump in dumps where dump.role == .other {
             warnings.append("\(dump.path) (probe \(dump.probe)) is not read by any analysis")
         }

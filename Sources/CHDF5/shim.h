@@ -137,4 +137,81 @@ static inline herr_t lens_H5_reclaim(hid_t type, hid_t space, void *buffer) {
 #endif
 }
 
+// MARK: Variable-length strings without libhdf5's global-heap reader
+
+/// Tag of the opaque type that receives the raw on-disk references of variable-length strings.
+#define LENS_RAW_VLEN_TAG "latentlens.raw-vlen-reference"
+/// Size of that opaque type: a reference is 4 (length) + address + 4 (index) bytes.
+#define LENS_RAW_VLEN_SIZE 32
+
+/// A soft conversion from a variable-length string to the tagged opaque type that copies each
+/// element's on-disk reference (length, collection address, object index) unchanged, so the
+/// caller can check it and read the string itself: libhdf5 1.10 trusts those fields and a
+/// corrupted one makes it read out of bounds (see Sources/HDF5/GlobalHeapCheck.swift).
+static inline herr_t lens_raw_vlen_conv(hid_t src_id, hid_t dst_id, H5T_cdata_t *cdata, size_t nelmts,
+                                        size_t buf_stride, size_t bkg_stride, void *buf, void *bkg, hid_t dxpl) {
+    (void)bkg_stride; (void)bkg; (void)dxpl;
+    switch (cdata->command) {
+    case H5T_CONV_INIT: {
+        if (H5Tget_class(dst_id) != H5T_OPAQUE || H5Tis_variable_str(src_id) <= 0) return -1;
+        char *tag = H5Tget_tag(dst_id);
+        int ours = tag != NULL && strcmp(tag, LENS_RAW_VLEN_TAG) == 0;
+        if (tag != NULL) H5free_memory(tag);
+        if (!ours) return -1;
+        cdata->need_bkg = H5T_BKG_NO;
+        return 0;
+    }
+    case H5T_CONV_FREE:
+        return 0;
+    case H5T_CONV_CONV: {
+        size_t source = H5Tget_size(src_id), target = H5Tget_size(dst_id);
+        if (buf_stride != 0 || source == 0 || source > target || buf == NULL) return -1;
+        unsigned char *bytes = (unsigned char *)buf;
+        for (size_t i = nelmts; i-- > 0;) {
+            memmove(bytes + i * target, bytes + i * source, source);
+            memset(bytes + i * target + source, 0, target - source);
+        }
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+/// Registers `lens_raw_vlen_conv` (once per process).
+static inline herr_t lens_register_raw_vlen(void) {
+    static int registered = 0;
+    if (registered) return 0;
+    hid_t string = H5Tcopy(H5T_C_S1);
+    hid_t opaque = H5Tcreate(H5T_OPAQUE, LENS_RAW_VLEN_SIZE);
+    herr_t status = -1;
+    if (string >= 0 && opaque >= 0 && H5Tset_size(string, H5T_VARIABLE) >= 0 && H5Tset_tag(opaque, LENS_RAW_VLEN_TAG) >= 0) {
+        status = H5Tregister(H5T_PERS_SOFT, "latentlens raw vlen", string, opaque, lens_raw_vlen_conv);
+    }
+    if (string >= 0) H5Tclose(string);
+    if (opaque >= 0) H5Tclose(opaque);
+    if (status >= 0) registered = 1;
+    return status;
+}
+
+/// A new opaque type that `lens_raw_vlen_conv` converts variable-length strings into.
+static inline hid_t lens_raw_vlen_type(void) {
+    if (lens_register_raw_vlen() < 0) return -1;
+    hid_t opaque = H5Tcreate(H5T_OPAQUE, LENS_RAW_VLEN_SIZE);
+    if (opaque >= 0 && H5Tset_tag(opaque, LENS_RAW_VLEN_TAG) < 0) { H5Tclose(opaque); return -1; }
+    return opaque;
+}
+
+/// The file's address width and base (its user block): where a collection address points.
+static inline int lens_H5_address_layout(hid_t file, size_t *address_size, unsigned long long *base) {
+    hid_t plist = H5Fget_create_plist(file);
+    if (plist < 0) return -1;
+    size_t size_of_size = 0;
+    hsize_t userblock = 0;
+    int ok = H5Pget_sizes(plist, address_size, &size_of_size) >= 0 && H5Pget_userblock(plist, &userblock) >= 0;
+    H5Pclose(plist);
+    *base = (unsigned long long)userblock;
+    return ok ? 0 : -1;
+}
+
 #endif

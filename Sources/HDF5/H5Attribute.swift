@@ -110,6 +110,15 @@ extension H5Object {
         let scalar = spaceClass == H5S_SCALAR
         let count = Int(H5Sget_simple_extent_npoints(space))
         guard count >= 0 else { throw failure("read attribute \(name) of") }
+        // The dataspace's extent sizes our buffer: it must fit the bytes the attribute stores
+        // (a variable-length element stores at least its 16-byte heap reference).
+        let stored = Int(clamping: H5Aget_storage_size(attr))
+        let variable = H5Tis_variable_str(type) > 0 || H5Tget_class(type) == H5T_VLEN
+        let elementSize = variable ? 16 : max(Int(H5Tget_size(type)), 1)
+        let (needed, overflow) = count.multipliedReportingOverflow(by: elementSize)
+        guard !overflow, needed <= stored else {
+            throw H5Error.openFailed(path: file.path, reason: "the attribute \(name) of \(path) declares \(count) values but stores only \(stored) bytes (the file is corrupted)")
+        }
 
         switch H5Tget_class(type) {
         case H5T_INTEGER:
@@ -233,6 +242,20 @@ extension H5Object {
         let variable = H5Tis_variable_str(type)
         guard variable >= 0 else { throw failure("read attribute \(name) of") }
         if variable > 0 {
+            // libhdf5 trusts the references and sizes of a file's global heap, and a corrupted
+            // one crashes or hangs it: files opened for reading give their references raw and
+            // the strings are read after checks (Sources/HDF5/GlobalHeapCheck.swift). A file
+            // opened for writing may hold strings libhdf5 has not flushed yet.
+            if file.mode == .readOnly {
+                let rawType = lens_raw_vlen_type()
+                guard rawType >= 0 else { throw failure("read attribute \(name) of") }
+                defer { H5Tclose(rawType) }
+                var raw = [UInt8](repeating: 0, count: count * Int(LENS_RAW_VLEN_SIZE))
+                guard H5Aread(attr, rawType, &raw) >= 0 else { throw failure("read attribute \(name) of") }
+                do { return try file.strings(fromRawReferences: raw, count: count) } catch let error as GlobalHeapError {
+                    throw H5Error.openFailed(path: file.path, reason: "the string attribute \(name) of \(path) cannot be read: \(error)")
+                }
+            }
             // Read in the stored character set: HDF5 will not convert between ASCII and UTF-8.
             let memType = try variableStringType(cset: H5Tget_cset(type), for: name)
             defer { H5Tclose(memType) }

@@ -47,11 +47,86 @@ public final class H5Dataset: H5Object {
         return native
     }
 
+    /// Bytes the dataset occupies in the file (compressed size for filtered datasets; 0 when
+    /// nothing was written).
+    public var storageBytes: Int { id >= 0 ? Int(clamping: H5Dget_storage_size(id)) : 0 }
+
+    /// The file offset of a contiguous dataset's bytes; nil for chunked or unwritten datasets.
+    public var storageOffset: Int? {
+        guard id >= 0 else { return nil }
+        let offset = H5Dget_offset(id)
+        if offset == haddr_t.max { discardHDF5Error(); return nil }
+        return Int(exactly: offset)
+    }
+
+    /// Reads of more than this many bytes are checked against `storageBytes` first.
+    static let unverifiedReadBytes = 64 << 20
+
+    /// Why reading this dataset whole would allocate more than the file honestly holds, or nil.
+    ///
+    /// The extent must have a representable size, and a dataset of more than 64 MiB must store
+    /// at least 1/1100 of its bytes: deflate never compresses better than about 1032 : 1, so a
+    /// smaller store means unwritten or crafted storage behind a huge declared extent.
+    public func storageProblem() -> String? {
+        if let problem = storageProblem(reading: shape) { return problem }
+        // A contiguous or compact dataset's recorded size must be its extent's: libhdf5 1.10
+        // copies the extent's bytes out of a buffer of the recorded size (a corrupted layout
+        // message crashed it).
+        if !isChunked, let elements = checkedElementCount(shape), storedElementSize > 0 {
+            let (bytes, overflow) = elements.multipliedReportingOverflow(by: storedElementSize)
+            if overflow || storageBytes != bytes {
+                return "records \(storageBytes) bytes of storage for an extent \(shape) of \(overflow ? "more" : String(bytes)) bytes (the file is corrupted)"
+            }
+        }
+        return nil
+    }
+
+    /// Whether the dataset's bytes are stored in chunks (else in one block or in its header).
+    var isChunked: Bool {
+        let plist = H5Dget_create_plist(id)
+        guard plist >= 0 else { discardHDF5Error(); return false }
+        defer { H5Pclose(plist) }
+        return H5Pget_layout(plist) == H5D_CHUNKED
+    }
+
+    /// Bytes one element takes in the file.
+    var storedElementSize: Int {
+        let type = H5Dget_type(id)
+        guard type >= 0 else { discardHDF5Error(); return 0 }
+        defer { H5Tclose(type) }
+        return Int(H5Tget_size(type))
+    }
+
+    /// Why reading a block of `count` elements per axis would allocate more than the file
+    /// honestly holds, or nil (see `storageProblem()`).
+    func storageProblem(reading count: [Int]) -> String? {
+        let width = elementType.byteWidth
+        guard let elements = checkedElementCount(count), case let (bytes, false) = elements.multipliedReportingOverflow(by: width) else {
+            return "declares the extent \(count), whose size does not fit in memory"
+        }
+        guard bytes > H5Dataset.unverifiedReadBytes else { return nil }
+        let stored = storageBytes
+        let (bound, overflow) = stored.multipliedReportingOverflow(by: 1100)
+        if !overflow && bound < bytes {
+            return "declares \(count == shape ? "the extent" : "a block of") \(count) (\(bytes) bytes) but the file stores only \(stored) bytes of it (unwritten, truncated or crafted)"
+        }
+        return nil
+    }
+
+    /// Throws `shapeMismatch` when reading `count` elements would allocate more than the
+    /// dataset honestly holds (see `storageProblem()`).
+    private func checkReadable(count: [Int]) throws {
+        if let problem = storageProblem(reading: count) ?? (isChunked ? nil : storageProblem()) {
+            throw H5Error.shapeMismatch(path: path, file: file.path, reason: "the dataset \(problem)")
+        }
+    }
+
     /// Reads the whole dataset; its stored type must be `T`.
     public func read<T: H5Scalar>(as type: T.Type = T.self) throws -> H5Array<T> {
         try checkOpen()
         let memType = try nativeType(for: type)
         try refreshShape()
+        try checkReadable(count: shape)
         let count = elementCount(shape)
         let values = try readValues(count: count, memType: memType, memSpace: lens_H5S_ALL(),
                                     fileSpace: lens_H5S_ALL(), as: T.self)
@@ -68,8 +143,9 @@ public final class H5Dataset: H5Object {
                 path: path, file: file.path,
                 reason: "slice start \(start) and count \(count) must both have \(shape.count) axes like shape \(shape)")
         }
+        try checkReadable(count: count)
         for axis in shape.indices {
-            guard start[axis] >= 0, count[axis] >= 0, start[axis] + count[axis] <= shape[axis] else {
+            guard start[axis] >= 0, count[axis] >= 0, start[axis] <= shape[axis], count[axis] <= shape[axis] - start[axis] else {
                 throw H5Error.shapeMismatch(
                     path: path, file: file.path,
                     reason: "slice start \(start) count \(count) falls outside shape \(shape)")

@@ -62,6 +62,16 @@ public enum H5ElementType: Sendable, Equatable, Hashable, CustomStringConvertibl
         }
     }
 
+    /// Bytes one element takes in memory (1 for strings and other types, whose reads size
+    /// themselves).
+    var byteWidth: Int {
+        switch self {
+        case .float32, .int32: return 4
+        case .float64, .int64: return 8
+        case .uint8, .string, .other: return 1
+        }
+    }
+
     /// The native HDF5 type used in memory for this element type, if it has one.
     var nativeType: hid_t? {
         switch self {

@@ -91,6 +91,12 @@ public final class H5Group: H5Object {
         return H5Group(file: file, path: target, id: gid)
     }
 
+    /// Removes the link `name` (a dataset or group) from this group.
+    public func remove(_ name: String) throws {
+        try checkOpen()
+        guard H5Ldelete(id, name, lens_H5P_DEFAULT()) >= 0 else { throw failure("remove", joinPath(path, name)) }
+    }
+
     /// Whether a group or dataset named `name` exists (false on a closed file).
     public func contains(_ name: String) -> Bool {
         guard (try? checkOpen()) != nil else { return false }

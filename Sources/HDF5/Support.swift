@@ -33,9 +33,23 @@ func joinPath(_ base: String, _ name: String) -> String {
     return base == "/" ? "/" + trimmed : base + "/" + trimmed
 }
 
-/// The number of elements of an array with `shape` (1 for a scalar).
+/// The number of elements of an array with `shape` (1 for a scalar), or nil when the product
+/// overflows `Int` (a corrupted or crafted extent).
+func checkedElementCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for size in shape {
+        guard size >= 0 else { return nil }
+        let (product, overflow) = count.multipliedReportingOverflow(by: size)
+        if overflow { return nil }
+        count = product
+    }
+    return count
+}
+
+/// The number of elements of an array with `shape` (1 for a scalar); only for shapes this
+/// process made or already checked with `checkedElementCount`.
 func elementCount(_ shape: [Int]) -> Int {
-    shape.reduce(1, *)
+    checkedElementCount(shape) ?? Int.max
 }
 
 /// `shape` as HDF5 dimension sizes.

@@ -56,6 +56,7 @@ extension Probe {
     /// Expands the probe for a model of `vocabulary` whose sequences may hold at most
     /// `maximumLength` tokens; throws a located `ProbeError` for anything the context breaks.
     public func expand(vocabulary: Vocabulary, maximumLength: Int = 4096) throws -> ProbeExpansion {
+        try checkWork(vocabulary: vocabulary)
         let contexts = try instantiateContexts(vocabulary: vocabulary)
         var sequences: [[FactorToken]] = []
         var table = MetaTable()
@@ -86,6 +87,67 @@ extension Probe {
         }
         return ProbeExpansion(name: name, vocabulary: vocabulary, sequences: sequences, metaKeys: table.keys,
                               meta: table.columns, iterations: iterationCount, slots: equation?.slots ?? [])
+    }
+
+    /// The most sequences one probe may expand to; every sequence is held in memory (and
+    /// recorded), so more cannot finish on any machine the task runs on.
+    public static let maximumSequences = 10_000_000
+
+    /// The most bytes of tokens an expansion may hold in memory.
+    public static let maximumTokenBytes = 4e9
+
+    /// An upper bound of the sequences this probe expands to and of the bytes their tokens
+    /// take, computed from the probe's text before any graph is generated (in Double, so a
+    /// product of huge sweeps cannot overflow).
+    public func estimatedWork(vocabulary: Vocabulary) -> (sequences: Double, tokenBytes: Double) {
+        let names = Double(vocabulary.names)
+        var sequences = 0.0, bytes = 0.0
+        for spec in contexts {
+            // (contexts of this line, nodes per context, leaves per context)
+            let shapes: [(count: Double, nodes: Double, leaves: Double)]
+            switch spec {
+            case .program(let text, _):
+                let equations = Double(text.split(separator: ";").count)
+                shapes = [(1, equations, equations)]
+            case .random(let graphs, _):
+                shapes = graphs.nodes.map { (Double(graphs.seeds.count), Double($0), Double(min(graphs.leaves, $0))) }
+            }
+            for shape in shapes {
+                var perContext = 1.0
+                if equation != nil {
+                    let sizes: [Double] = sweeps.map { sweep in
+                        switch sweep.set {
+                        case .defined: return shape.nodes
+                        case .leaves: return shape.leaves
+                        case .free: return max(names - shape.nodes, 0)
+                        case .values: return Double(vocabulary.modulus)
+                        case .list(let items): return Double(items.count)
+                        }
+                    }
+                    switch combine {
+                    case .product: perContext = sizes.reduce(1, *)
+                    case .zip: perContext = sizes.min() ?? 1
+                    }
+                }
+                let count = shape.count * perContext
+                // A node tokenises to at most 10 tokens (three operands, operators, =, target, ;).
+                let tokens = 10 * (shape.nodes + 2)
+                sequences += count
+                bytes += count * tokens * Double(MemoryLayout<FactorToken>.stride)
+            }
+        }
+        return (sequences, bytes)
+    }
+
+    /// Throws `ProbeError.invalid` when the probe would expand to more sequences or token
+    /// bytes than `maximumSequences` and `maximumTokenBytes`, saying how much it would take.
+    func checkWork(vocabulary: Vocabulary) throws {
+        let (sequences, bytes) = estimatedWork(vocabulary: vocabulary)
+        guard sequences > Double(Probe.maximumSequences) || bytes > Probe.maximumTokenBytes else { return }
+        let at = equation?.location ?? contexts.first?.location ?? SourceLocation(file: file, line: 1, column: 1)
+        let what = equation == nil ? "contexts" : "contexts × sweep combinations"
+        throw ProbeError.invalid(at, String(format: "the probe expands to up to %.3g sequences (%@, about %.3g GB of tokens); the limit is %d sequences and %.0f GB, so narrow the seed ranges or sweeps",
+                                            sequences, what, bytes / 1e9, Probe.maximumSequences, Probe.maximumTokenBytes / 1e9))
     }
 
     func instantiateContexts(vocabulary: Vocabulary) throws -> [ContextInstance] {

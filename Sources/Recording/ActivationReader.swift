@@ -1,3 +1,4 @@
+import Foundation
 import HDF5
 import Transformer
 
@@ -22,6 +23,9 @@ public final class ActivationReader {
     /// Metadata columns of the recorded query positions (`lens run --positions`), or nil when
     /// the hooks hold every position.
     public let queryColumns: [String]?
+    /// The number of sequences the recording planned (the `sequences` field of the `config`
+    /// attribute), when the file says.
+    public let plannedSequences: Int?
     /// Root attributes: probe, model, model_sha256, command, created, config, …
     public let attributes: [String: H5AttributeValue]
 
@@ -51,10 +55,11 @@ public final class ActivationReader {
         guard tokenShape.count == 4, tokenShape[3] == 4 else {
             throw ActivationFileError.malformed(path: path, reason: "/tokens has shape \(tokenShape), expected [N, T, L, 4]")
         }
-        iterations = try root.read("iterations", as: Int32.self).values.map { Int($0) }
-        guard iterations.count == tokenShape[1] else {
-            throw ActivationFileError.malformed(path: path, reason: "/iterations lists \(iterations.count) iterations but /tokens holds \(tokenShape[1])")
+        let iterationShape = try root.dataset("iterations").shape
+        guard iterationShape == [tokenShape[1]] else {
+            throw ActivationFileError.malformed(path: path, reason: "/iterations has shape \(iterationShape) but /tokens holds \(tokenShape[1]) iterations")
         }
+        iterations = try root.read("iterations", as: Int32.self).values.map { Int($0) }
         length = tokenShape[2]
         count = try root.dataset("lengths").shape.first ?? 0
         hooks = root.contains("activations") ? try root.group("activations").childNames() : []
@@ -68,7 +73,49 @@ public final class ActivationReader {
         } else {
             queryColumns = nil
         }
-        if requireComplete && !isComplete { throw ActivationFileError.incomplete(path: path, sequences: count) }
+        if case .string(let json)? = attributes["config"],
+           let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+           let planned = object["sequences"] as? Int {
+            plannedSequences = planned
+        } else {
+            plannedSequences = nil
+        }
+        if requireComplete && !isComplete {
+            throw ActivationFileError.incomplete(path: path, sequences: count, planned: plannedSequences)
+        }
+        try checkShapes(tokens: tokenShape)
+    }
+
+    /// Checks every dataset's extent against /tokens [N, T, L, 4] and /lengths [N] before
+    /// anything is read, so a crafted extent is named here instead of sizing an allocation.
+    private func checkShapes(tokens tokenShape: [Int]) throws {
+        let root = file.root
+        func malformed(_ reason: String) -> ActivationFileError { .malformed(path: path, reason: reason) }
+        let rows = tokenShape[0]
+        guard rows >= count else { throw malformed("/tokens has \(rows) rows, fewer than /lengths (\(count))") }
+        let predictions = try root.dataset("predictions").shape
+        guard predictions == tokenShape else { throw malformed("/predictions has shape \(predictions), expected \(tokenShape) like /tokens") }
+        let lengthShape = try root.dataset("lengths").shape
+        guard lengthShape.count == 1 else { throw malformed("/lengths has shape \(lengthShape), expected [N]") }
+        for key in metaKeys {
+            let shape = try root.dataset("meta/" + key).shape
+            guard shape.count == 1, shape[0] >= count else { throw malformed("/meta/\(key) has shape \(shape), expected [\(count)] or more rows") }
+        }
+        for hook in hooks {
+            let dataset = try root.dataset(ActivationSchema.activationPath(hook))
+            let shape = dataset.shape
+            guard dataset.elementType == .float32 else {
+                throw malformed("/activations/\(hook) is stored as \(dataset.elementType), expected float32")
+            }
+            guard shape.count >= 2, shape[0] >= count, shape[1] == iterations.count else {
+                throw malformed("/activations/\(hook) has shape \(shape), expected [N ≥ \(count), T = \(iterations.count), …]")
+            }
+            // One sequence's row must be something a forward pass could produce: this bounds what
+            // any later read of a whole hook allocates (the storage check bounds the rest).
+            if let problem = dataset.storageProblem() {
+                throw malformed("/activations/\(hook) \(problem)")
+            }
+        }
     }
 
     /// Closes the file.
@@ -146,7 +193,18 @@ public final class ActivationReader {
         let r = try checkRange(range)
         let rest = Array(shape.dropFirst(2))
         let array = try dataset.readSlice(start: [r.lowerBound, t] + rest.map { _ in 0 }, count: [r.count, 1] + rest, as: Float.self)
+        try checkFinite(array.values, hook: hook, iteration: iteration, firstSequence: r.lowerBound, perSequence: rest.reduce(1, *))
         return Tensor(shape: [r.count] + rest, scalars: array.values)
+    }
+
+    /// Throws `nonFinite` naming the first sequence whose activations hold a NaN or an infinity
+    /// (attention scores may hold -infinity: the causal mask writes it above the diagonal), so
+    /// that a broken recording is named where it enters instead of deep inside an analysis.
+    func checkFinite(_ values: [Float], hook: String, iteration: Int, firstSequence: Int, perSequence: Int) throws {
+        let allowsMinusInfinity = hook.hasSuffix("hook_attn_scores")
+        guard let i = values.firstIndex(where: { !$0.isFinite && !(allowsMinusInfinity && $0 == -.infinity) }) else { return }
+        throw ActivationFileError.nonFinite(path: path, hook: hook, sequence: firstSequence + i / max(perSequence, 1),
+                                            iteration: iteration, value: values[i])
     }
 
     /// A recorded hook's dataset and shape [N, T, …], checked to have at least `minimumRank`

@@ -77,6 +77,7 @@ extension ActivationReader {
                 begin = end
             }
         }
+        try checkFinite(out, hook: hook, iteration: iteration, firstSequence: r.lowerBound, perSequence: outSize)
         return Tensor(shape: [r.count] + outShape, scalars: out)
     }
 }

@@ -51,7 +51,7 @@ public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvert
     /// The dump was written with a schema version this reader does not know.
     case unsupportedVersion(path: String, found: Int, supported: Int)
     /// The run that wrote the dump did not finish.
-    case incomplete(path: String, sequences: Int)
+    case incomplete(path: String, sequences: Int, planned: Int? = nil)
     /// No activations were recorded for `hook`.
     case missingHook(path: String, hook: String, recorded: [String])
     /// `iteration` was not recorded.
@@ -64,6 +64,8 @@ public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvert
     case positionNotRecorded(path: String, column: String, recorded: [String])
     /// The file breaks the schema.
     case malformed(path: String, reason: String)
+    /// A hook's activations hold a NaN or an infinity.
+    case nonFinite(path: String, hook: String, sequence: Int, iteration: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -72,8 +74,9 @@ public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvert
             return "\(path) is not a LatentLens activation file: \(found), expected \"\(ActivationSchema.name)\" (make one with lens run)"
         case .unsupportedVersion(let path, let found, let supported):
             return "\(path) has activation schema_version \(found); this LatentLens reads version \(supported) (re-record it with this version's lens run)"
-        case .incomplete(let path, let sequences):
-            return "\(path) is incomplete (complete = 0): its run stopped after \(sequences) sequences; re-run lens run, or accept partial files"
+        case .incomplete(let path, let sequences, let planned):
+            let of = planned.map { " of the \($0) planned" } ?? ""
+            return "\(path) is incomplete (complete = 0): its recording stopped after \(sequences)\(of) sequences; record it again with lens run (its command attribute holds the command)"
         case .missingHook(let path, let hook, let recorded):
             let have = recorded.isEmpty ? "no hooks" : recorded.joined(separator: ", ")
             return "\(path) has no activations for \(hook) (it records \(have)); record it with lens run PROBE --hooks '\(hook)' …"
@@ -87,6 +90,8 @@ public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvert
             return "\(path) was recorded at the query positions \(recorded.joined(separator: ", ")) only, not at \(column); record it with lens run --positions probe (or --positions all, or add \(column) to --positions)"
         case .malformed(let path, let reason):
             return "\(path) breaks the activation schema: \(reason)"
+        case .nonFinite(let path, let hook, let sequence, let iteration, let value):
+            return "\(path) holds \(value) in the activations of \(hook) at sequence \(sequence), iteration \(iteration); no analysis can use a non-finite activation (record the dump again from a model whose checkpoint loads)"
         }
     }
 }

@@ -99,13 +99,41 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         CurriculumStage(leaves: 6, minNodes: 8, maxNodes: 32),
     ]
 
+    /// The most graphs one step may hold: a step cannot be interrupted, so it must stay short.
+    public static let maximumBatch = 65_536
+
+    /// The most steps a run may plan (far beyond any run of the task, and small enough that
+    /// step arithmetic never overflows).
+    public static let maximumSteps = 1 << 40
+
+    /// An estimate of the bytes one training step holds (the forward pass's activations, which
+    /// the backward pass keeps) for a model of `config`: a graph of `maxNodes` nodes tokenises
+    /// to about 6 tokens a node (181 for 32 nodes), and `--every-iteration` adds a sequence per
+    /// iteration up to `maxDepth`. Computed in Double, so it cannot overflow.
+    public static func estimatedStepBytes(recipe: TrainingRecipe, config: ModelConfig) -> Double {
+        let largest = Double(max(recipe.maxNodes, recipe.effectiveStages.map(\.maxNodes).max() ?? 0))
+        let length = 6 * largest + 4
+        let sequences = Double(recipe.batchSize) * (recipe.everyIteration == true ? Double(recipe.maxDepth + 1) : 1)
+        let d = Double(config.modelWidth), f = Double(config.mlpWidth), h = Double(config.heads)
+        let perToken = Double(config.layers) * (12 * d + 2 * f + h * length) + 4 * d + Double(config.factorSizes.reduce(0, +))
+        return 4 * sequences * length * perToken
+    }
+
     /// Throws with a sentence naming the first setting that cannot work.
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws {
             if !ok { throw TrainingError.invalidSetting(message) }
         }
-        try check(steps > 0, "--steps must be positive, found \(steps)")
-        try check(batchSize > 0, "--batch must be positive, found \(batchSize)")
+        try check(steps > 0 && steps <= TrainingRecipe.maximumSteps, "--steps must lie in 1...\(TrainingRecipe.maximumSteps), found \(steps)")
+        try check(weightDecay.isFinite && weightDecay >= 0, "--weight-decay must be a non-negative number, found \(weightDecay)")
+        try check(gradientClip.isFinite && gradientClip > 0, "--clip must be a positive number, found \(gradientClip)")
+        try check(names >= 1 && names <= ModelConfig.limits.vocabulary.upperBound && modulus >= 2 && modulus <= ModelConfig.limits.vocabulary.upperBound,
+                  "the recipe's names (\(names)) and modulus (\(modulus)) must lie in 1...\(ModelConfig.limits.vocabulary.upperBound) and 2...\(ModelConfig.limits.vocabulary.upperBound)")
+        try check(maxDepth <= 100_000 && leaves <= 100_000 && warmupSteps <= TrainingRecipe.maximumSteps && curriculumSteps <= TrainingRecipe.maximumSteps,
+                  "--max-depth, --leaves, --warmup and --curriculum-steps must be at most 100000, 100000, \(TrainingRecipe.maximumSteps) and \(TrainingRecipe.maximumSteps)")
+        try check(advanceAccuracy.isFinite, "--advance-accuracy must be a number")
+        try check(batchSize > 0 && batchSize <= TrainingRecipe.maximumBatch,
+                  "--batch must lie in 1...\(TrainingRecipe.maximumBatch) graphs, found \(batchSize)")
         try check(learningRate.isFinite && learningRate > 0, "--lr must be a positive number, found \(learningRate)")
         try check(warmupSteps >= 0, "--warmup must not be negative, found \(warmupSteps)")
         try check(minNodes >= leaves + 1, "--min-nodes must exceed --leaves (\(leaves)), found \(minNodes)")
@@ -139,7 +167,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         try check(finalLearningRateFraction.isFinite && finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1,
                   "--final-lr-fraction must lie in 0...1 (1 keeps the rate constant after the warm-up), found \(finalLearningRateFraction)")
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
-        try check(advanceWindow > 0, "--advance-window must be positive")
+        try check(advanceWindow > 0 && advanceWindow <= 1_000_000, "--advance-window must lie in 1...1000000, found \(advanceWindow)")
         try check((maxStageSteps ?? 1) > 0, "--max-stage-steps must be positive")
         try check(factorWeights.count == 4 && factorWeights.allSatisfy { $0 >= 0 } && factorWeights.contains { $0 > 0 },
                   "factor weights must be four non-negative numbers, not all zero")

@@ -69,10 +69,18 @@ public enum TrainingStateFile {
             throw TrainingError.incompatibleResume("\(path) has no readable training_recipe attribute")
         }
         let group = try root.group("training_state")
+        // Shapes first, so a crafted file cannot make us allocate more than the model's size.
+        for name in ["first_moment", "second_moment"] {
+            do {
+                try CheckpointValidation.checkDataset(name, in: group, shape: [model.layout.totalCount], file: path)
+            } catch {
+                throw TrainingError.incompatibleResume("the optimizer state in \(path) does not fit the model's \(model.layout.totalCount) parameters: \(error)")
+            }
+        }
         let first = try group.read("first_moment", as: Float.self).values
         let second = try group.read("second_moment", as: Float.self).values
-        guard first.count == model.layout.totalCount, second.count == model.layout.totalCount else {
-            throw TrainingError.incompatibleResume("the optimizer state in \(path) has \(first.count) entries but the model has \(model.layout.totalCount) parameters")
+        if let i = first.firstIndex(where: { !$0.isFinite }) ?? second.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+            throw TrainingError.incompatibleResume("the optimizer state in \(path) holds a non-finite (or negative second) moment at index \(i)")
         }
         guard let step = try group.intAttribute("step"), let optimizerStep = try group.intAttribute("optimizer_step"),
               case .ints(let rngBits)? = try group.attribute("rng_state"), rngBits.count == 4 else {
@@ -89,11 +97,49 @@ public enum TrainingStateFile {
         state.stage = try group.intAttribute("stage") ?? 0
         if case .ints(let starts)? = try group.attribute("stage_starts") { state.stageStarts = starts }
         if group.contains("stage_window") {
-            let window = try group.read("stage_window", as: Int32.self).values.map(Int.init)
+            let dataset = try group.dataset("stage_window")
+            guard dataset.elementType == .int32, dataset.shape.count == 2, dataset.shape[1] == 2,
+                  dataset.shape[0] <= recipe.advanceWindow else {
+                throw TrainingError.incompatibleResume("\(path): /training_state/stage_window has type \(dataset.elementType) and shape \(dataset.shape), expected int32 [at most \(recipe.advanceWindow), 2]")
+            }
+            let window = try dataset.read(as: Int32.self).values.map(Int.init)
             state.stageWindow = stride(from: 0, to: window.count - 1, by: 2).map { [window[$0], window[$0 + 1]] }
         }
+        try validate(state, model: model, path: path)
         let history = (try root.stringAttribute("training_command") ?? "").split(separator: "\n").map(String.init)
         return (model, state, history)
+    }
+}
+
+extension TrainingStateFile {
+    /// Throws `incompatibleResume` naming the first field of a loaded resume state that no run
+    /// could have written: a crafted or corrupted state would otherwise loop forever, train
+    /// with a nonsensical recipe, or index outside the curriculum.
+    static func validate(_ state: TrainingState, model: Model, path: String) throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw TrainingError.incompatibleResume("\(path): \(message)") }
+        }
+        let recipe = state.recipe
+        do { try recipe.validate() } catch {
+            throw TrainingError.incompatibleResume("\(path) holds a training_recipe that cannot run: \(error)")
+        }
+        try check(recipe.names == model.config.names && recipe.modulus == model.config.modulus,
+                  "the recipe's names and modulus (\(recipe.names), \(recipe.modulus)) differ from the model's (\(model.config.names), \(model.config.modulus))")
+        try check(state.step >= 0 && state.step <= recipe.steps, "the step is \(state.step), expected 0...\(recipe.steps) (the recipe's steps)")
+        try check(state.optimizer.step >= 0 && state.optimizer.step <= TrainingRecipe.maximumSteps,
+                  "the optimizer step is \(state.optimizer.step), expected 0...\(TrainingRecipe.maximumSteps)")
+        // xoshiro256** never leaves the all-zero state: every draw would be 0 and graph
+        // generation would redraw forever.
+        try check(state.rngState.contains { $0 != 0 }, "the data generator's state (rng_state) is all zero, which no run writes")
+        try check(state.elapsedSeconds.isFinite && state.elapsedSeconds >= 0, "elapsed_seconds is \(state.elapsedSeconds), expected a non-negative number")
+        try check(state.tokensSeen >= 0, "tokens_seen is \(state.tokensSeen), expected a non-negative count")
+        let stages = recipe.effectiveStages.count
+        try check(state.stage >= 0 && state.stage < stages, "the curriculum stage is \(state.stage), expected 0..<\(stages) (the recipe's stages)")
+        try check(state.stageStarts.count <= state.stage && zip(state.stageStarts, state.stageStarts.dropFirst()).allSatisfy { $0 <= $1 }
+                  && state.stageStarts.allSatisfy { (0...state.step).contains($0) },
+                  "stage_starts \(state.stageStarts.prefix(8)) must be at most \(state.stage) ascending steps within 0...\(state.step)")
+        try check(state.stageWindow.allSatisfy { $0.count == 2 && $0[0] >= 0 && (0...$0[0]).contains($0[1]) },
+                  "stage_window must hold (counted, correct) pairs with 0 ≤ correct ≤ counted")
     }
 }
 

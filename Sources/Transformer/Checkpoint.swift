@@ -71,7 +71,9 @@ public enum Checkpoint {
         }
         func int(_ name: String) throws -> Int {
             guard let value = try root.intAttribute(name) else {
-                throw ModelError.badCheckpoint(file: path, reason: "the root attribute \(name) is missing (is this a LatentLens checkpoint?)")
+                let found = (try? root.attribute(name)).flatMap { $0 }
+                throw ModelError.badCheckpoint(file: path, reason: found.map { "the root attribute \(name) is \($0), expected one whole number" }
+                                               ?? "the root attribute \(name) is missing (is this a LatentLens checkpoint?)")
             }
             return value
         }
@@ -93,7 +95,10 @@ public enum Checkpoint {
         }
         let file = try H5File.open(path)
         defer { file.close() }
-        let model = try Model(config: try config(of: file))
+        let config = try config(of: file)
+        // Every tensor's type and shape is checked before the model is allocated.
+        try CheckpointValidation.checkTensors(in: file, config: config)
+        let model = try Model(config: config)
         var values = [Float](repeating: 0, count: model.layout.totalCount)
         for slot in model.layout.slots {
             guard let stored = ParameterNames.storedName(of: slot.name, in: file.root) else {

@@ -41,6 +41,15 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         func check(_ ok: Bool, _ message: String) throws {
             if !ok { throw ModelError.invalidConfig(message) }
         }
+        // Each size on its own first: within these ranges no product below can overflow (this
+        // module is built with -Ounchecked, where an overflowing product wraps silently).
+        for (name, value, range) in [("n_layers", layers, ModelConfig.limits.layers), ("n_heads", heads, ModelConfig.limits.heads),
+                                     ("d_model", modelWidth, ModelConfig.limits.width), ("d_head", headWidth, ModelConfig.limits.width),
+                                     ("d_mlp", mlpWidth, ModelConfig.limits.width), ("rel_window", relativeWindow, ModelConfig.limits.width),
+                                     ("names", names, ModelConfig.limits.vocabulary), ("modulus", modulus, ModelConfig.limits.vocabulary)] {
+            try check(range.contains(value), "\(name) must lie in \(range.lowerBound)...\(range.upperBound), found \(value)")
+        }
+        try check(layerNormEpsilon.isFinite, "ln_eps must be a finite number, found \(layerNormEpsilon)")
         try check(layers >= 1, "n_layers must be at least 1, found \(layers)")
         try check(heads >= 1 && headWidth >= 1, "n_heads and d_head must be positive, found \(heads) and \(headWidth)")
         try check(heads * headWidth == modelWidth, "n_heads × d_head must equal d_model: \(heads) × \(headWidth) ≠ \(modelWidth)")
@@ -49,6 +58,14 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         try check(names >= 1 && modulus >= 2, "names must be ≥ 1 and modulus ≥ 2, found \(names) and \(modulus)")
         try check(layerNormEpsilon > 0, "ln_eps must be positive, found \(layerNormEpsilon)")
     }
+
+    /// The largest sizes a configuration may declare, each on its own; `parameterLimit` bounds
+    /// the model as a whole. They are far beyond any model of the task (the paper's has
+    /// 2 layers, d_model 256, 128 names) and keep every size product within `Int`.
+    public static let limits = (layers: 1...256, heads: 1...4096, width: 1...65_536, vocabulary: 1...1_000_000)
+
+    /// The most parameters a model may have (4 GiB of float32 weights).
+    public static let parameterLimit = 1 << 30
 
     /// Number of scalar parameters.
     public var parameterCount: Int { ParameterLayout(config: self).totalCount }

@@ -29,7 +29,7 @@ enum AnalyzeCommand: LensCommand {
             let hint = closest(which, among: ["heads", "retrieval", "fourier", "all"]).map { "; did you mean \"\($0)\"?" } ?? ""
             throw UsageError("lens analyze: unknown analysis \"\(which)\"\(hint) (heads, retrieval, fourier or all)")
         }
-        let causal = try a.int("--causal", default: 256)
+        let causal = try a.int("--causal", in: 0...OptionLimits.samples, default: 256)
         let dumps = Array(a.positionals.dropFirst())
         // The output is checked before the analyses run, not after.
         let output = try a.string("--json").flatMap { $0 == "-" ? nil : $0 }.map {

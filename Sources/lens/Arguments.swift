@@ -78,6 +78,32 @@ struct ParsedArguments {
         return v
     }
 
+    /// The option's value when given, which must lie in `range`; the message names the range
+    /// and, when given, why it has that bound.
+    func int(_ name: String, in range: ClosedRange<Int>, because reason: String? = nil) throws -> Int? {
+        guard let v = try int(name) else { return nil }
+        guard range.contains(v) else {
+            let why = reason.map { " (\($0))" } ?? ""
+            throw UsageError("lens \(command): \(name) must lie in \(range.lowerBound)...\(range.upperBound)\(why), found \(v)")
+        }
+        return v
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>, default value: Int, because reason: String? = nil) throws -> Int {
+        try int(name, in: range, because: reason) ?? value
+    }
+
+    /// A seed: any whole number from 0 to 2^64 - 1 (decimal, or hexadecimal after 0x).
+    func seed(_ name: String = "--seed", default value: UInt64) throws -> UInt64 {
+        guard let text = string(name) else { return value }
+        let digits = text.replacingOccurrences(of: "_", with: "")
+        let parsed = digits.lowercased().hasPrefix("0x") ? UInt64(digits.dropFirst(2), radix: 16) : UInt64(digits)
+        guard let seed = parsed else {
+            throw UsageError("lens \(command): \(name) expects a whole number from 0 to \(UInt64.max), found \"\(text)\"")
+        }
+        return seed
+    }
+
     func double(_ name: String) throws -> Double? {
         guard let text = string(name) else { return nil }
         guard let value = Double(text), value.isFinite else {
@@ -157,4 +183,22 @@ func parseArguments(_ arguments: [String], spec: CommandSpec) throws -> ParsedAr
 /// The candidate nearest to `word` by edit distance, if reasonably near.
 func closest(_ word: String, among candidates: [String]) -> String? {
     closestWord(to: word, among: candidates, slack: 3)
+}
+
+/// Upper bounds of options whose value sizes memory or work, so that a mistyped number is
+/// refused with a message instead of an allocation that cannot succeed or a run that never ends.
+enum OptionLimits {
+    /// Variable names of a generated problem (the paper's models have 128).
+    static let names = 100_000
+    /// The modulus of a generated problem (the paper's is 23).
+    static let modulus = 100_000
+    /// Nodes of one generated or evaluated graph.
+    static let nodes = 100_000
+    /// Recurrent iterations beyond a graph's depth + 1: each one is a forward pass whose tokens
+    /// and predictions are kept.
+    static let extraIterations = 1_000
+    /// Graphs per evaluation size.
+    static let samples = 10_000_000
+    /// Graphs (or sequences) in one forward pass of eval and run.
+    static let batch = 65_536
 }

@@ -53,12 +53,12 @@ enum EvalCommand: LensCommand {
         let path = try a.require("--model")
         let model = try Checkpoint.load(path)
         let sizes = try a.intList("--nodes") ?? [8, 16, 32, 64]
-        let samples = try a.positiveInt("--samples", default: 500)
-        let extra = try a.int("--extra-iterations", default: 0)
-        guard extra >= 0 else { throw UsageError("lens eval: --extra-iterations must not be negative") }
-        var evaluator = Evaluator(leaves: try a.positiveInt("--leaves", default: 6), extraIterations: extra,
-                                  batchSize: try a.positiveInt("--batch", default: 16),
-                                  seed: UInt64(try a.int("--seed", default: 0xE7A1)),
+        let samples = try a.int("--samples", in: 1...OptionLimits.samples, default: 500)
+        let extra = try a.int("--extra-iterations", in: 0...OptionLimits.extraIterations, default: 0,
+                              because: "each iteration is a forward pass whose predictions are kept")
+        var evaluator = Evaluator(leaves: try a.int("--leaves", in: 1...OptionLimits.nodes, default: 6), extraIterations: extra,
+                                  batchSize: try a.int("--batch", in: 1...OptionLimits.batch, default: 16),
+                                  seed: try a.seed(default: 0xE7A1),
                                   maxFanIn: try a.positiveInt("--max-fan-in", default: 3))
         if let spec = a.string("--ablate") {
             evaluator.ablatedHeads = try HeadAblation.parse(spec)

@@ -19,7 +19,7 @@ enum InitCommand: LensCommand {
         let out = try a.require("--out")
         _ = try OutputFile(out, what: "--out", force: a.has("--force"))
         let config = try TrainCommand.modelConfig(a.string("--config", default: "paper"))
-        let seed = UInt64(try a.int("--seed", default: 0))
+        let seed = try a.seed(default: 0)
         let model = try Model.randomlyInitialised(config: config, seed: seed)
         try Checkpoint.save(model, to: out, attributes: ["source": "lens init --seed \(seed)"])
         print("wrote \(out): \(model.config.parameterCount) parameters, untrained")
@@ -52,7 +52,9 @@ enum SolveCommand: LensCommand {
         let tokenized = program.tokenize(vocabulary: vocabulary)
         let input = tokenized.state(filled: [Bool](repeating: false, count: program.equations.count), solution: solution)
         let batch = TokenBatch(sequences: [input], vocabulary: vocabulary)
-        let iterations = solution.maxDepth + 1 + (try a.int("--extra-iterations", default: 0))
+        let extra = try a.int("--extra-iterations", in: 0...OptionLimits.extraIterations, default: 0,
+                              because: "each iteration is a forward pass whose predictions are kept")
+        let iterations = solution.maxDepth + 1 + extra
         let run = try model.run(tokens: batch.ids, batch: 1, length: batch.length, iterations: iterations)
         let header = ["node", "depth", "truth"] + (0..<iterations).map { "t=\($0)" }
         print(header.map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
@@ -87,12 +89,14 @@ enum GenerateCommand: LensCommand {
         ])
 
     static func run(_ a: ParsedArguments) throws {
-        let nodes = try a.positiveInt("--nodes", default: 0)
-        let names = try a.positiveInt("--names", default: 128)
-        let modulus = try a.positiveInt("--modulus", default: 23)
-        let generator = GraphGenerator(nodes: nodes, leaves: try a.positiveInt("--leaves", default: 6), names: names, modulus: modulus)
+        let nodes = try a.int("--nodes", in: 1...OptionLimits.nodes, default: 0)
+        let names = try a.int("--names", in: 1...OptionLimits.names, default: 128)
+        let modulus = try a.int("--modulus", in: 2...OptionLimits.modulus, default: 23)
+        let leaves = try a.int("--leaves", in: 1...OptionLimits.nodes, default: 6)
+        let generator = GraphGenerator(nodes: nodes, leaves: leaves, names: names, modulus: modulus)
+        let seed = try a.seed(default: 0)
         let program: Program
-        do { program = try generator.generate(seed: UInt64(try a.int("--seed", default: 0))) } catch {
+        do { program = try generator.generate(seed: seed) } catch {
             throw UsageError("lens generate: \(error)")
         }
         let vocabulary = Vocabulary(names: names, modulus: modulus)

@@ -76,13 +76,11 @@ enum ReportCommand: LensCommand {
         var warnings: [String] = []
         var modelFromDumps: String?
         for path in dumps {
-            let reader = try ActivationReader(path: path)
+            // An interrupted recording is refused here, before the model or any analysis is touched.
+            let reader = try ActivationReader(path: path, requireComplete: true)
             defer { reader.close() }
             records.append(DumpRecord(path: path, probe: reader.attribute("probe") ?? "?", sequences: reader.count,
                                       complete: reader.isComplete, hooks: reader.hooks))
-            if !reader.isComplete {
-                warnings.append("\(path) is INCOMPLETE (complete = 0, \(reader.count) sequences): its run was interrupted; numbers drawn from it use only the finished batches.")
-            }
             modelFromDumps = modelFromDumps ?? reader.attribute("model")
         }
         guard let modelPath = a.string("--model") ?? modelFromDumps else {
@@ -90,12 +88,12 @@ enum ReportCommand: LensCommand {
         }
         let model = try Checkpoint.load(modelPath)
 
-        let causal = try a.int("--causal", default: 256)
+        let causal = try a.int("--causal", in: 0...OptionLimits.samples, default: 256)
         let analysis = try AnalysisRunner(modelPath: modelPath, causalSequences: causal).run(paths: dumps)
         let summary = analysis.summary
 
         let nodes = try a.intList("--nodes") ?? [8, 16, 32, 64]
-        let samples = try a.int("--eval-samples", default: 100)
+        let samples = try a.int("--eval-samples", in: 0...OptionLimits.samples, default: 100)
         let card = try ModelCardBuilder.card(path: modelPath, model: model, nodes: nodes, samples: samples, quiet: quiet)
 
         var attention: AttentionViewData?

@@ -59,7 +59,7 @@ enum RunCommand: LensCommand {
         guard !globs.isEmpty else { throw UsageError("lens run: --hooks is required (e.g. --hooks 'blocks.*.attn.hook_pattern')") }
         let force = a.has("--force")
         let compression = try compressionLevel(a.string("--compress"))
-        let batch = try a.positiveInt("--batch", default: 16)
+        let batch = try a.int("--batch", in: 1...OptionLimits.batch, default: 16)
 
         let probePath = try resolveProbe(a.positionals[0])
         // Checked before any work; the file is written aside and replaces an old one at the end.

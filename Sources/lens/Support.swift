@@ -68,7 +68,20 @@ func formatDuration(_ seconds: Double) -> String {
 func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    do {
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    } catch EncodingError.invalidValue(let bad, let context) {
+        // Non-finite inputs are refused where they are read (ActivationReader.checkFinite), so a
+        // NaN here came from the computation itself: name the field instead of Foundation's dump.
+        let field = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        throw JSONOutputError(message: "the result's field \(field.isEmpty ? "(root)" : String(field.drop { $0 == "." })) is \(bad), which JSON cannot hold, so the JSON was not written")
+    }
+}
+
+/// A result that cannot be written as JSON (exit status 1: a failure while working).
+struct JSONOutputError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 /// Folders that may hold the repository's own files (probes/, models/, benchmarks/): the

@@ -74,7 +74,7 @@ enum TrainCommand: LensCommand {
 
     static func recipe(from a: ParsedArguments) throws -> TrainingRecipe {
         var r = TrainingRecipe()
-        r.seed = UInt64(try a.int("--seed", default: 1))
+        r.seed = try a.seed(default: 1)
         r.steps = try a.int("--steps", default: r.steps)
         r.batchSize = try a.int("--batch", default: r.batchSize)
         r.learningRate = Float(try a.double("--lr") ?? Double(r.learningRate))
@@ -168,6 +168,18 @@ enum TrainCommand: LensCommand {
         }
     }
 
+    /// Refuses a recipe whose one step could not fit in this machine's memory (a step cannot be
+    /// interrupted, so a step that swaps for hours would also ignore Ctrl-C), saying how much it needs.
+    static func checkStepMemory(recipe: TrainingRecipe, config: ModelConfig) throws {
+        let needed = TrainingRecipe.estimatedStepBytes(recipe: recipe, config: config)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed <= available else {
+            throw UsageError("lens train: one step of --batch \(recipe.batchSize) needs about \(gigabytes(needed)) of activations, more than this machine's \(gigabytes(available)) of memory; use a smaller --batch")
+        }
+    }
+
+    static func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
+
     static func modelConfig(_ name: String) throws -> ModelConfig {
         switch name {
         case "paper": return .paper
@@ -219,6 +231,10 @@ enum TrainCommand: LensCommand {
                 print("curriculum from step \(state.step): " + next.map(\.description).joined(separator: "; "))
             }
             try state.recipe.validate()
+            try checkStepMemory(recipe: state.recipe, config: model.config)
+            guard state.step < state.recipe.steps else {
+                throw UsageError("lens train: the run in \(resumePath) already reached its last step (\(state.step) of \(state.recipe.steps)), so there is nothing to train and nothing would be written; pass a larger --steps to extend it")
+            }
             for (option, part) in [("--reset-heads", HeadReset.Part.whole), ("--reset-head-attention", .attention)] {
                 guard let text = a.string(option) else { continue }
                 guard let heads = try? HeadAblation.parse(text) else {
@@ -238,6 +254,7 @@ enum TrainCommand: LensCommand {
             var config = try modelConfig(a.string("--config", default: "paper"))
             config.names = recipe.names
             config.modulus = recipe.modulus
+            try checkStepMemory(recipe: recipe, config: config)
             model = try Model.randomlyInitialised(config: config, seed: recipe.seed, scheme: recipe.initialisation ?? .normal)
             state = Trainer.freshState(recipe: recipe, layout: model.layout)
         }

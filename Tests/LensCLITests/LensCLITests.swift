@@ -350,14 +350,15 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(again.status == 2)
         #expect(again.error.contains("already exists; pass --force"))
 
-        // An interrupted dump is reported loudly, in the terminal and on the page.
+        // An interrupted dump is named as the cause before any work, and the report is not rewritten.
         let file = try H5File.open(dir + "/dumps/value_grid.h5", mode: .readWrite)
         try file.root.setAttribute("complete", 0)
         file.close()
+        let before = try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8)
         let marked = try runLens(["report"] + dumps + ["--out", "report", "--force", "--eval-samples", "0", "--causal", "0"], in: dir)
-        #expect(marked.status == 0, "\(marked.error)")
-        #expect(marked.error.contains("INCOMPLETE"))
-        #expect(try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8).contains("INCOMPLETE"))
+        #expect(marked.status == 2, "\(marked.error)")
+        #expect(marked.error.contains("dumps/value_grid.h5 is incomplete (complete = 0)") && marked.error.contains("record it again"), "\(marked.error)")
+        #expect(try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8) == before)
     }
 
     @Test func killDuringARecordingKeepsTheFinishedBatches() throws {
