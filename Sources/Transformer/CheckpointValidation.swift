@@ -16,7 +16,11 @@ public enum CheckpointValidation {
             throw ModelError.badCheckpoint(file: path, reason: "its attributes declare a model of \(layout.totalCount) parameters, more than the \(ModelConfig.parameterLimit) LatentLens loads (\(config.layers) layers, d_model \(config.modelWidth), d_mlp \(config.mlpWidth), \(config.names) names)")
         }
         for slot in layout.slots {
-            try checkDataset(slot.name, in: file.root, shape: slot.shape, file: path)
+            // Files written before the authors' names keep theirs (`ParameterNames.legacyName`).
+            guard let stored = ParameterNames.storedName(of: slot.name, in: file.root) else {
+                throw ModelError.missingTensor(name: slot.name, file: path)
+            }
+            try checkDataset(stored, in: file.root, shape: slot.shape, file: path)
         }
     }
 
