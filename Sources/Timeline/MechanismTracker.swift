@@ -97,7 +97,7 @@ public struct MechanismTracker: Sendable {
             ownFrequencyShare: summary.fourier?.weightedTopFrequencyFraction,
             varianceExplainedByKey: summary.fourier?.varianceExplainedByKey,
             circuit: summary.circuit?.circuit.rawValue,
-            slotsWithoutGroup: operandSlots.filter { (layer0?.groups[$0] ?? []).isEmpty },
+            slotsWithoutGroup: layer0?.slotsWithoutGroup(of: operandSlots) ?? operandSlots,
             seconds: Date().timeIntervalSince(started))
     }
 
