@@ -74,11 +74,11 @@ extension Program {
     }
 }
 
-/// Sequences padded on the right into one flat [batch, length, 4] block of ids.
+/// Sequences padded on the right into one flat [batch, length, `Factor.count`] block of ids.
 public struct TokenBatch: Sendable {
     public let batch: Int
     public let length: Int
-    /// Flat ids in factor order syntax, variable, operation, value.
+    /// Flat ids in factor order syntax, variable, operation, value (the layout of `TokenIDs`).
     public var ids: [Int32]
     /// Unpadded length of each sequence.
     public var lengths: [Int32]
@@ -89,21 +89,33 @@ public struct TokenBatch: Sendable {
         length = max(sequences.map(\.count).max() ?? 0, padTo ?? 0, 1)
         lengths = sequences.map { Int32($0.count) }
         var ids = [Int32]()
-        ids.reserveCapacity(batch * length * 4)
+        ids.reserveCapacity(batch * length * Factor.count)
         let pad = vocabulary.padToken
         for sequence in sequences {
             for n in 0..<length {
-                let t = n < sequence.count ? sequence[n] : pad
-                ids.append(t.syntax); ids.append(t.variable); ids.append(t.operation); ids.append(t.value)
+                ids += (n < sequence.count ? sequence[n] : pad).ids
             }
         }
         self.ids = ids
     }
 
+    /// The ids as a block with named access.
+    public var block: TokenIDs { TokenIDs(sequences: batch, length: length, ids: ids) }
+
     /// The token of sequence `b` at position `n`.
     public subscript(b: Int, n: Int) -> FactorToken {
-        let i = (b * length + n) * 4
-        return FactorToken(syntax: ids[i], variable: ids[i + 1], operation: ids[i + 2], value: ids[i + 3])
+        FactorToken(ids: ids, from: TokenIDs.index(sequence: b, position: n, factor: .syntax, length: length))
+    }
+
+    /// The id of `factor` at sequence `sequence`, position `position`.
+    public subscript(sequence sequence: Int, position position: Int, factor factor: Factor) -> Int32 {
+        get { ids[TokenIDs.index(sequence: sequence, position: position, factor: factor, length: length)] }
+        set { ids[TokenIDs.index(sequence: sequence, position: position, factor: factor, length: length)] = newValue }
+    }
+
+    /// The value id at sequence `sequence`, position `position`.
+    public func value(sequence: Int, position: Int) -> Int32 {
+        self[sequence: sequence, position: position, factor: .value]
     }
 
     /// Sequence `b` without its padding.

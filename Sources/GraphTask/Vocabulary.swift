@@ -22,7 +22,8 @@ public struct Vocabulary: Sendable, Equatable, Codable {
         public static let count = 7
     }
 
-    public static let factorNames = ["syntax", "variable", "operation", "value"]
+    /// The factors' names in layout order (`Factor.name`).
+    public static let factorNames = Factor.allCases.map(\.name)
     public static let operationAdd: Int32 = 0
     public static let operationNA: Int32 = 1
 
@@ -33,7 +34,7 @@ public struct Vocabulary: Sendable, Equatable, Codable {
     /// The value id of a variable whose value is not (yet) known.
     public var valueEmpty: Int32 { Int32(modulus + 1) }
 
-    /// Sizes of the four factor vocabularies.
+    /// Sizes of the four factor vocabularies, in layout order.
     public var factorSizes: [Int] { [Syntax.count, names + 1, 2, modulus + 2] }
 
     /// The padding token.
