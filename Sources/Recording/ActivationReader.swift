@@ -1,4 +1,5 @@
 import Foundation
+import GraphTask
 import HDF5
 import Transformer
 
@@ -52,8 +53,8 @@ public final class ActivationReader {
             throw ActivationFileError.malformed(path: path, reason: "the dataset /\(name) is missing")
         }
         let tokenShape = try root.dataset("tokens").shape
-        guard tokenShape.count == 4, tokenShape[3] == 4 else {
-            throw ActivationFileError.malformed(path: path, reason: "/tokens has shape \(tokenShape), expected [N, T, L, 4]")
+        guard tokenShape.count == 4, tokenShape[3] == Factor.count else {
+            throw ActivationFileError.malformed(path: path, reason: "/tokens has shape \(tokenShape), expected [N, T, L, \(Factor.count)]")
         }
         let iterationShape = try root.dataset("iterations").shape
         guard iterationShape == [tokenShape[1]] else {
@@ -165,6 +166,26 @@ public final class ActivationReader {
     /// Argmax ids [n, T, L, 4] of sequences `range`.
     public func predictions(_ range: Range<Int>? = nil) throws -> H5Array<Int32> {
         try file.root.dataset("predictions").readRows(try checkRange(range), as: Int32.self)
+    }
+
+    /// Input ids of sequences `range` (all when nil), read by name.
+    public func inputTokens(_ range: Range<Int>? = nil) throws -> RecordedTokens {
+        try recordedTokens(tokens(range))
+    }
+
+    /// Argmax ids of sequences `range` (all when nil), read by name.
+    public func predictedTokens(_ range: Range<Int>? = nil) throws -> RecordedTokens {
+        try recordedTokens(predictions(range))
+    }
+
+    /// `array` [n, T, L, Factor.count] as `RecordedTokens`; throws if its shape is another.
+    private func recordedTokens(_ array: H5Array<Int32>) throws -> RecordedTokens {
+        let shape = array.shape
+        guard shape.count == 4, shape[1] == iterations.count, shape[2] == length, shape[3] == Factor.count,
+              array.values.count == shape.reduce(1, *) else {
+            throw ActivationFileError.malformed(path: path, reason: "token ids of shape \(shape), expected [n, \(iterations.count), \(length), \(Factor.count)]")
+        }
+        return RecordedTokens(count: shape[0], iterations: shape[1], length: shape[2], ids: array.values)
     }
 
     /// The metadata column `key` for sequences `range`.

@@ -1,4 +1,5 @@
 import Foundation
+import GraphTask
 import Outputs
 import HDF5
 
@@ -47,9 +48,9 @@ public struct HookLayout: Sendable, Equatable {
 public struct RecordedBatch: Sendable {
     /// Number of sequences.
     public var count: Int
-    /// [count, T, L, 4] input ids, flat.
+    /// [count, T, L, `Factor.count`] input ids, flat.
     public var tokens: [Int32]
-    /// [count, T, L, 4] argmax ids, flat.
+    /// [count, T, L, `Factor.count`] argmax ids, flat.
     public var predictions: [Int32]
     /// [count] unpadded lengths.
     public var lengths: [Int32]
@@ -155,7 +156,7 @@ public final class ActivationWriter {
         let t = iterations.count
         try root.write("iterations", iterations.map { Int32($0) }, shape: [t])
         try root.dataset("iterations").setAttribute("dims", ["iteration"])
-        let tokenRow = [t, length, 4]
+        let tokenRow = [t, length, Factor.count]
         let tokenChunk = max(1, min(256, (1 << 18) / (tokenRow.reduce(1, *) * 4)))
         tokens = try root.createExtendableDataset("tokens", of: Int32.self, rowShape: tokenRow, chunkRows: tokenChunk, compression: compression)
         predictions = try root.createExtendableDataset("predictions", of: Int32.self, rowShape: tokenRow, chunkRows: tokenChunk, compression: compression)
@@ -220,7 +221,7 @@ public final class ActivationWriter {
     func append(count n: Int, run: (HookSink) throws -> RecordedBatch) throws {
         let t = iterations.count
         let hookBytes = hooks.reduce(0) { $0 + 4 * n * t * $1.rowSize }
-        let metadataBytes = 4 * n * (2 * t * length * 4 + 1 + metaKeys.count + (queryColumns?.count ?? 0))
+        let metadataBytes = 4 * n * (2 * t * length * Factor.count + 1 + metaKeys.count + (queryColumns?.count ?? 0))
         try checkRoom(forBytes: hookBytes + metadataBytes)
         let sink = HookSink(datasets: activations, layouts: hooks, start: count, count: n, iterations: t)
         let finished = count
@@ -273,9 +274,9 @@ public final class ActivationWriter {
     /// Throws unless `batch` holds token ids and lengths for its sequences.
     private func checkCounts(_ batch: RecordedBatch) throws {
         let n = batch.count, t = iterations.count
-        guard batch.tokens.count == n * t * length * 4, batch.predictions.count == batch.tokens.count,
+        guard batch.tokens.count == n * t * length * Factor.count, batch.predictions.count == batch.tokens.count,
               batch.lengths.count == n else {
-            throw RecordingError.badBatch("\(n) sequences need \(n * t * length * 4) token ids and \(n) lengths")
+            throw RecordingError.badBatch("\(n) sequences need \(n * t * length * Factor.count) token ids and \(n) lengths")
         }
     }
 

@@ -130,7 +130,7 @@ public struct Recorder {
             }
         }
         let run = try model.run(tokens: block.ids, batch: n, length: L, iterations: expansion.iterations, hooks: hookSet)
-        let perIteration = L * 4
+        let perIteration = L * Factor.count
         var tokens = [Int32](repeating: 0, count: n * T * perIteration)
         var predictions = tokens
         for (ti, t) in iterations.enumerated() {
