@@ -1,3 +1,5 @@
+import GraphTask
+
 /// Every intermediate of one forward pass over a [batch, length] token block, kept for the
 /// backward pass and for hooks. Buffers are allocated once and reused while the block fits.
 final class Activations {
@@ -41,7 +43,7 @@ final class Activations {
         batchCapacity = batch
         let n = batch * length, d = config.modelWidth, f = config.mlpWidth, w = config.relativeWindow
         let patternCount = batch * config.heads * length * length
-        tokens = Int32Storage(count: n * 4)
+        tokens = Int32Storage(count: n * Factor.count)
         resid = (0...config.layers).map { _ in FloatStorage(count: n * d) }
         blocks = (0..<config.layers).map { _ in
             Block(ln1: FloatStorage(count: n * d), ln1Mean: FloatStorage(count: n), ln1Rstd: FloatStorage(count: n),

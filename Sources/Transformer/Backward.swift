@@ -1,10 +1,12 @@
+import GraphTask
+
 /// Loss and accuracy of one supervised forward/backward pass.
 public struct LossReport: Sendable {
     /// Weighted mean cross-entropy per factor (nil where the factor was not supervised).
     public var factorLoss: [Double?]
     /// Total loss: Σ_f factorWeight[f] · factorLoss[f].
     public var loss: Double
-    /// Supervised positions and correct argmaxes per factor.
+    /// Supervised positions and correct argmaxes per factor, indexed by `Factor.rawValue`.
     public var counted: [Int]
     public var correct: [Int]
     /// Positions weighted more than 1 (those the step must compute), and how many of them the
@@ -12,8 +14,13 @@ public struct LossReport: Sendable {
     public var heavyCounted = 0
     public var heavyCorrect = 0
     /// Σ_r w_r · CE_r and Σ_r w_r per factor, from which shards' reports combine into the block's.
-    var factorWeightedLoss: [Double] = [0, 0, 0, 0]
-    var factorWeight: [Double] = [0, 0, 0, 0]
+    var factorWeightedLoss = [Double](repeating: 0, count: Factor.count)
+    var factorWeight = [Double](repeating: 0, count: Factor.count)
+
+    /// Supervised positions of `factor`.
+    public func countedPositions(_ factor: Factor) -> Int { counted[factor.rawValue] }
+    /// Positions where `factor`'s argmax was right.
+    public func correctPositions(_ factor: Factor) -> Int { correct[factor.rawValue] }
 }
 
 /// Computes the gradient of the supervised loss of a token block (llm.c style: the forward
@@ -45,7 +52,7 @@ public final class Backpropagation {
             dRelK = FloatStorage(count: w * d); dRelQ = FloatStorage(count: w * d); dRelLN = FloatStorage(count: w * d)
             dRelScratch = FloatStorage(count: 2 * batch * w * d)
             dLogits = c.factorSizes.map { FloatStorage(count: n * $0) }
-            targets = Int32Storage(count: n * 4)
+            targets = Int32Storage(count: n * Factor.count)
             weights = FloatStorage(count: n)
             rowCorrect = .allocate(capacity: n)
             rowCorrect.initialize(repeating: false, count: n)
@@ -69,7 +76,7 @@ public final class Backpropagation {
     /// Runs forward and backward on one block and leaves dLoss/dθ in `gradient`.
     ///
     /// - Parameters:
-    ///   - inputs, targets: flat [batch, length, 4] token ids.
+    ///   - inputs, targets: flat [batch, length, `Factor.count`] token ids.
     ///   - positionWeights: [batch · length] loss weight of each position (0 = unsupervised).
     ///   - factorWeights: loss weight of each factor; factors with weight 0 get no readout.
     ///   - dropout: the step's dropout (nil or rate 0: none, exactly as without it).
@@ -95,25 +102,26 @@ public final class Backpropagation {
         acts?.reshape(batch: batch, length: length)
         guard let acts, let s = scratch else { fatalError("unreachable: buffers were just allocated") }
         let n = batch * length
-        precondition(inputs.count == n * 4 && targets.count == n * 4 && positionWeights.count == n,
-                     "token block of \(batch) × \(length) needs \(n * 4) ids and \(n) weights")
+        precondition(inputs.count == n * Factor.count && targets.count == n * Factor.count && positionWeights.count == n,
+                     "token block of \(batch) × \(length) needs \(n * Factor.count) ids and \(n) weights")
         copy(inputs, to: acts.tokens.pointer)
         copy(targets, to: s.targets.pointer)
         copy(positionWeights, to: s.weights.pointer)
         let readouts = factorWeights.map { $0 != 0 }
         model.forward(acts, hooks: nil, readouts: readouts, dropout: dropout)
 
-        var report = LossReport(factorLoss: [nil, nil, nil, nil], loss: 0, counted: [0, 0, 0, 0], correct: [0, 0, 0, 0])
+        var report = LossReport(factorLoss: [Double?](repeating: nil, count: Factor.count), loss: 0,
+                                counted: [Int](repeating: 0, count: Factor.count), correct: [Int](repeating: 0, count: Factor.count))
         var totalWeight: Double = 0
         for r in 0..<n { totalWeight += Double(s.weights.pointer[r]) }
         if let blockWeight { totalWeight = blockWeight }
         let sizes = c.factorSizes
-        for f in 0..<4 where readouts[f] {
+        for f in 0..<Factor.count where readouts[f] {
             let scale = totalWeight > 0 ? factorWeights[f] / Float(totalWeight) : 0
             let totals = crossEntropyForwardBackward(dLogits: s.dLogits[f].pointer, logits: acts.logits[f].pointer,
-                                                     targets: s.targets.pointer + f, targetStride: 4,
+                                                     targets: s.targets.pointer + f, targetStride: Factor.count,
                                                      weights: s.weights.pointer, rows: n, classes: sizes[f],
-                                                     gradientScale: scale, rowCorrect: f == 3 ? s.rowCorrect : nil)
+                                                     gradientScale: scale, rowCorrect: f == Factor.value.rawValue ? s.rowCorrect : nil)
             let mean = totals.weight > 0 ? totals.weightedLoss / totals.weight : 0
             report.factorLoss[f] = mean
             report.loss += Double(factorWeights[f]) * mean
@@ -122,7 +130,7 @@ public final class Backpropagation {
             report.factorWeightedLoss[f] = totals.weightedLoss
             report.factorWeight[f] = totals.weight
         }
-        if readouts[3] {
+        if readouts[Factor.value.rawValue] {
             for r in 0..<n where s.weights.pointer[r] > 1 {
                 report.heavyCounted += 1
                 if s.rowCorrect[r] { report.heavyCorrect += 1 }
@@ -144,7 +152,7 @@ public final class Backpropagation {
         // Readouts and final LayerNorm.
         let sizes = c.factorSizes
         var first = true
-        for f in 0..<4 where readouts[f] {
+        for f in 0..<Factor.count where readouts[f] {
             linearBackward(s.dNormed.pointer, g + layout.readoutWeights[f], g + layout.readoutBiases[f],
                            s.dLogits[f].pointer, acts.lnFinal.pointer, m.parameter(layout.readoutWeights[f]),
                            rows: N, inWidth: D, outWidth: sizes[f], accumulateInput: !first)

@@ -1,4 +1,5 @@
 import Dispatch
+import GraphTask
 
 /// Computes the gradient of a block's supervised loss by data parallelism: the block's sequences
 /// are cut into one shard per core, each shard runs forward and backward on its own thread with
@@ -56,8 +57,8 @@ public final class ShardedBackpropagation {
     public func lossAndGradient(inputs: [Int32], targets: [Int32], positionWeights: [Float],
                                 batch: Int, length: Int, factorWeights: [Float], dropout: Dropout? = nil) -> LossReport {
         let n = batch * length
-        precondition(inputs.count == n * 4 && targets.count == n * 4 && positionWeights.count == n,
-                     "token block of \(batch) × \(length) needs \(n * 4) ids and \(n) weights")
+        precondition(inputs.count == n * Factor.count && targets.count == n * Factor.count && positionWeights.count == n,
+                     "token block of \(batch) × \(length) needs \(n * Factor.count) ids and \(n) weights")
         let count = min(shards, batch)
         self.length = length
         if count == 1 {
@@ -90,13 +91,13 @@ public final class ShardedBackpropagation {
         DispatchQueue.concurrentPerform(iterations: count) { s in
             let members = order[bounds[s]..<bounds[s + 1]], shardLength = shardLengths[s]
             var shardInputs = [Int32](), shardTargets = [Int32](), shardWeights = [Float]()
-            shardInputs.reserveCapacity(members.count * shardLength * 4)
-            shardTargets.reserveCapacity(members.count * shardLength * 4)
+            shardInputs.reserveCapacity(members.count * shardLength * Factor.count)
+            shardTargets.reserveCapacity(members.count * shardLength * Factor.count)
             shardWeights.reserveCapacity(members.count * shardLength)
             for b in members {
                 let rows = (b * length)..<(b * length + shardLength)
-                shardInputs += inputs[(rows.lowerBound * 4)..<(rows.upperBound * 4)]
-                shardTargets += targets[(rows.lowerBound * 4)..<(rows.upperBound * 4)]
+                shardInputs += inputs[(rows.lowerBound * Factor.count)..<(rows.upperBound * Factor.count)]
+                shardTargets += targets[(rows.lowerBound * Factor.count)..<(rows.upperBound * Factor.count)]
                 shardWeights += positionWeights[rows]
             }
             reports[s] = ComputeThreads.limited(to: cores) {
@@ -156,9 +157,10 @@ extension LossReport {
     /// The report of a block from the reports of its shards: counts add up, each factor's mean
     /// is Σ w·CE / Σ w over all shards.
     init(combining shards: [LossReport], factorWeights: [Float]) {
-        self.init(factorLoss: [nil, nil, nil, nil], loss: 0, counted: [0, 0, 0, 0], correct: [0, 0, 0, 0])
+        self.init(factorLoss: [Double?](repeating: nil, count: Factor.count), loss: 0,
+                  counted: [Int](repeating: 0, count: Factor.count), correct: [Int](repeating: 0, count: Factor.count))
         for shard in shards {
-            for f in 0..<4 {
+            for f in 0..<Factor.count {
                 counted[f] += shard.counted[f]
                 correct[f] += shard.correct[f]
                 factorWeightedLoss[f] += shard.factorWeightedLoss[f]
@@ -167,7 +169,7 @@ extension LossReport {
             heavyCounted += shard.heavyCounted
             heavyCorrect += shard.heavyCorrect
         }
-        for f in 0..<4 where shards.contains(where: { $0.factorLoss[f] != nil }) {
+        for f in 0..<Factor.count where shards.contains(where: { $0.factorLoss[f] != nil }) {
             let mean = factorWeight[f] > 0 ? factorWeightedLoss[f] / factorWeight[f] : 0
             factorLoss[f] = mean
             loss += Double(factorWeights[f]) * mean

@@ -1,4 +1,5 @@
 import CBLAS
+import GraphTask
 
 extension Model {
     /// Runs one forward pass over the tokens already in `acts.tokens`.
@@ -106,7 +107,7 @@ extension Model {
                          parameter(layout.lnFinalWeight), parameter(layout.lnFinalBias), rows: N, width: D, epsilon: eps)
         hook(HookPoints.lnFinal, acts.lnFinal.pointer, residShape)
         let sizes = c.factorSizes
-        for f in 0..<4 where readouts[f] {
+        for f in 0..<Factor.count where readouts[f] {
             linearForward(acts.logits[f].pointer, acts.lnFinal.pointer, parameter(layout.readoutWeights[f]),
                           parameter(layout.readoutBiases[f]), rows: N, inWidth: D, outWidth: sizes[f])
             hook(HookPoints.logits[f], acts.logits[f].pointer, [B, L, sizes[f]])
