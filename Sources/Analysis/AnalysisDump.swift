@@ -67,9 +67,9 @@ public final class AnalysisDump {
     /// The predicted value at `column`'s position at the last recorded iteration, per sequence.
     public func predictedValues(at column: String) throws -> [Int] {
         let positions = try meta(column)
-        let predictions = try reader.predictions()
-        let t = reader.iterations.count - 1, tCount = reader.iterations.count, l = reader.length
-        return positions.enumerated().map { i, q in Int(predictions.values[((i * tCount + t) * l + q) * 4 + 3]) }
+        let predictions = try reader.predictedTokens()
+        let last = reader.iterations.count - 1
+        return positions.enumerated().map { i, q in Int(predictions.value(sequence: i, recorded: last, position: q)) }
     }
 
     /// Throws `AnalysisError.dumpLacksHook` unless `hook` was recorded.

@@ -101,15 +101,16 @@ public enum CausalChecks {
         let expected = (0..<probe.tokens.batch).map { probe.operandValues($0).reduce(0, +) % p }
         var follows = 0
         for j in 0..<operands {
-            var ids = probe.tokens.ids
+            var tokens = probe.tokens.block
             var patchedSums = expected
             for b in 0..<probe.tokens.batch {
                 let shift = 1 + (b + j) % (p - 1)
-                let index = (b * probe.tokens.length + probe.operandValuePositions[b][j]) * 4 + 3
-                ids[index] = Int32((Int(ids[index]) + shift) % p)
+                let position = probe.operandValuePositions[b][j]
+                let shifted = (Int(tokens.value(sequence: b, position: position)) + shift) % p
+                tokens[sequence: b, position: position, factor: .value] = Int32(shifted)
                 patchedSums[b] = (expected[b] + shift) % p
             }
-            let patched = try answers(model: model, probe: probe, ids: ids, hooks: nil)
+            let patched = try answers(model: model, probe: probe, ids: tokens.ids, hooks: nil)
             follows += zip(patched, patchedSums).filter { $0 == $1 }.count
         }
         return PatchResult(followRate: Double(follows) / Double(operands * probe.tokens.batch),
@@ -154,16 +155,17 @@ public enum CausalChecks {
 
     /// The predicted value at each sequence's query after the last iteration, in chunks.
     static func answers(model: Model, probe: CausalProbe, ids: [Int32], hooks: Hooks?) throws -> [Int] {
+        let tokens = TokenIDs(sequences: probe.tokens.batch, length: probe.tokens.length, ids: ids)
         let length = probe.tokens.length, n = probe.tokens.batch
         var result: [Int] = []
         result.reserveCapacity(n)
         var start = 0
         while start < n {
             let end = min(start + chunk, n)
-            let block = Array(ids[(start * length * 4)..<(end * length * 4)])
+            let block = tokens.ids(ofSequences: start..<end)
             let run = try model.run(tokens: block, batch: end - start, length: length, iterations: probe.iterations, hooks: hooks)
             for b in start..<end {
-                result.append(Int(run.prediction(iteration: probe.iterations - 1, sequence: b - start, position: probe.queries[b], factor: 3)))
+                result.append(Int(run.predictedValue(iteration: probe.iterations - 1, sequence: b - start, position: probe.queries[b])))
             }
             start = end
         }

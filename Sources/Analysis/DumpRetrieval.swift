@@ -124,14 +124,11 @@ public enum DumpRetrieval {
         for dump in usable {
             let n = dump.reader.count, stride = max(1, n / share)
             let chosen = Array(Swift.stride(from: 0, to: n, by: stride).prefix(share))
-            let tokens = try dump.reader.tokens().values
+            let tokens = try dump.reader.inputTokens()
             let lengths = try dump.reader.lengths()
-            let tCount = dump.reader.iterations.count, l = dump.reader.length
+            let l = dump.reader.length
             let sequences: [[FactorToken]] = chosen.map { i in
-                (0..<Int(lengths[i])).map { p in
-                    let k = ((i * tCount + 0) * l + p) * 4
-                    return FactorToken(syntax: tokens[k], variable: tokens[k + 1], operation: tokens[k + 2], value: tokens[k + 3])
-                }
+                (0..<Int(lengths[i])).map { p in tokens[sequence: i, recorded: 0, position: p] }
             }
             let rhs = try dump.meta("rhs_pos"), values = try dump.operandColumns("value_pos")
             let batch = TokenBatch(sequences: sequences, vocabulary: vocabulary, padTo: l)

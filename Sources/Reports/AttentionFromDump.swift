@@ -18,7 +18,7 @@ extension AttentionViewData {
         guard !layerHooks.isEmpty, reader.count > 0 else { return nil }
         let n = min(limit, reader.count)
         let lengths = try reader.lengths(0..<n).map(Int.init)
-        let tokens = try reader.tokens(0..<n)
+        let tokens = try reader.inputTokens(0..<n)
         let T = reader.iterations.count, L = reader.length
         var heads = 0
         // patterns[b][layer][t][head] as [len × len]
@@ -50,10 +50,9 @@ extension AttentionViewData {
             let len = lengths[b]
             var labels: [String] = [], details: [String] = []
             for p in 0..<len {
-                let o = ((b * T + 0) * L + p) * 4
-                let id = (Int(tokens.values[o]), Int(tokens.values[o + 1]), Int(tokens.values[o + 2]), Int(tokens.values[o + 3]))
-                labels.append(tokenLabel(syntax: id.0, variable: id.1, value: id.3, vocabulary: vocabulary))
-                details.append("syntax \(id.0) · variable \(id.1) · operation \(id.2) · value \(id.3)")
+                let token = tokens[sequence: b, recorded: 0, position: p]
+                labels.append(tokenLabel(syntax: Int(token.syntax), variable: Int(token.variable), value: Int(token.value), vocabulary: vocabulary))
+                details.append("syntax \(token.syntax) · variable \(token.variable) · operation \(token.operation) · value \(token.value)")
             }
             sequences.append(Sequence(title: "\(probe) #\(b)", tokens: labels, details: details, patterns: perSequence[b]))
         }

@@ -40,7 +40,7 @@ public enum OneStepAccuracy {
             for (b, state) in chunk.enumerated() {
                 for read in state.reads where (1...3).contains(read.operands) {
                     counts[read.operands - 1] += 1
-                    if Int(run.prediction(iteration: 0, sequence: b, position: read.position, factor: 3)) == read.value {
+                    if Int(run.predictedValue(iteration: 0, sequence: b, position: read.position)) == read.value {
                         right[read.operands - 1] += 1
                     }
                 }

@@ -72,13 +72,13 @@ public struct Evaluator: Sendable {
                 let t = solution.maxDepth + extraIterations
                 deepest = max(deepest, solution.maxDepth)
                 let right = tokenized.layout.enumerated().map { e, layout in
-                    Int(run.prediction(iteration: t, sequence: b, position: layout.targetPosition, factor: 3)) == solution.values[e]
+                    Int(run.predictedValue(iteration: t, sequence: b, position: layout.targetPosition)) == solution.values[e]
                 }
                 // Whether each variable's value slot held its true value in the read iteration's input.
                 var inputRight: [Int: Bool] = [:]
                 for (e, equation) in program.equations.enumerated() {
-                    let slot = (b * batch.length + tokenized.layout[e].targetPosition) * 4 + 3
-                    inputRight[equation.target] = Int(run.inputs[t][slot]) == solution.values[e]
+                    let slot = run.input(iteration: t, sequence: b, position: tokenized.layout[e].targetPosition, factor: .value)
+                    inputRight[equation.target] = Int(slot) == solution.values[e]
                 }
                 for (e, equation) in program.equations.enumerated() {
                     byDepth.add(solution.depths[e], right: right[e])

@@ -155,8 +155,8 @@ public final class Trainer {
             state.tokensSeen += batch.batch * batch.length
             window.steps += 1
             window.loss += report.loss
-            window.counted += report.counted[3]
-            window.correct += report.correct[3]
+            window.counted += report.countedPositions(.value)
+            window.correct += report.correctPositions(.value)
             window.heavyCounted += report.heavyCounted
             window.heavyCorrect += report.heavyCorrect
             var stepCounted = 0, stepCorrect = 0

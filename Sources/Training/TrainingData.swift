@@ -112,7 +112,7 @@ public struct TrainingData: Sendable {
         return TrainingExample(input: input, target: target, weights: weights, computedSlots: computed)
     }
 
-    /// A padded batch of examples: flat [batch, length, 4] inputs and targets, [batch, length] weights.
+    /// A padded batch of examples: flat [batch, length, `Factor.count`] inputs and targets, [batch, length] weights.
     public func batch(step: Int, stage: Int = 0, rng: inout TaskRNG) -> (inputs: [Int32], targets: [Int32], weights: [Float], computed: [Bool], batch: Int, length: Int) {
         // One size per batch keeps padding small (sequence lengths then vary only with fan-in).
         let current = recipe.effectiveStages[min(stage, recipe.effectiveStages.count - 1)]
@@ -127,15 +127,15 @@ public struct TrainingData: Sendable {
         let length = examples.map(\.input.count).max() ?? 1
         let pad = vocabulary.padToken
         var inputs = [Int32](), targets = [Int32](), weights = [Float](), computed = [Bool]()
-        inputs.reserveCapacity(examples.count * length * 4)
-        targets.reserveCapacity(examples.count * length * 4)
+        inputs.reserveCapacity(examples.count * length * Factor.count)
+        targets.reserveCapacity(examples.count * length * Factor.count)
         weights.reserveCapacity(examples.count * length)
         for example in examples {
             for n in 0..<length {
                 let i = n < example.input.count ? example.input[n] : pad
                 let t = n < example.input.count ? example.target[n] : pad
-                inputs += [i.syntax, i.variable, i.operation, i.value]
-                targets += [t.syntax, t.variable, t.operation, t.value]
+                inputs += i.ids
+                targets += t.ids
                 weights.append(n < example.input.count ? example.weights[n] : 0)
                 computed.append(n < example.input.count ? example.computedSlots[n] : false)
             }

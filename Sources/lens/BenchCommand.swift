@@ -356,8 +356,8 @@ extension BenchCommand {
 func benchTokens(_ config: ModelConfig, batch: Int, length: Int) -> [Int32] {
     let sizes = config.factorSizes
     var state: UInt64 = 0x1234_5678
-    return (0..<(batch * length * 4)).map { i in
+    return (0..<(batch * length * Factor.count)).map { i in
         state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Int32((state >> 33) % UInt64(sizes[i % 4]))
+        return Int32((state >> 33) % UInt64(sizes[i % Factor.count]))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GraphTask
 import Recording
 
 extension InspectCommand {
@@ -18,7 +19,7 @@ extension InspectCommand {
         let run = reader.attribute("run_iterations").map { " of a \($0)-iteration run" } ?? ""
         print("  iterations  \(reader.iterations.map(String.init).joined(separator: ", "))\(run)")
         print("  meta        \(reader.metaKeys.joined(separator: ", "))")
-        print("  tokens      int32 [\(reader.count), \(reader.iterations.count), \(reader.length), 4]  (also predictions)")
+        print("  tokens      int32 [\(reader.count), \(reader.iterations.count), \(reader.length), \(Factor.count)]  (also predictions)")
         print("  hooks       \(reader.hooks.count)")
         let width = reader.hooks.map(\.count).max() ?? 0
         for hook in reader.hooks {

@@ -63,10 +63,10 @@ enum SolveCommand: LensCommand {
             let target = program.equations[e].target
             var row = ["x_\(target)", "\(solution.depths[e])", "\(solution.values[e])"]
             for t in 0..<iterations {
-                let id = Int(run.prediction(iteration: t, sequence: 0, position: layout.targetPosition, factor: 3))
+                let id = Int(run.predictedValue(iteration: t, sequence: 0, position: layout.targetPosition))
                 row.append(id < model.config.modulus ? "\(id)" : (id == model.config.modulus ? "n/a" : "·"))
             }
-            let final = Int(run.prediction(iteration: iterations - 1, sequence: 0, position: layout.targetPosition, factor: 3))
+            let final = Int(run.predictedValue(iteration: iterations - 1, sequence: 0, position: layout.targetPosition))
             if final == solution.values[e] { correct += 1 }
             print(row.map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
         }

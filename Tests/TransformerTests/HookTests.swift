@@ -164,7 +164,7 @@ func smallConfig() -> ModelConfig {
             let run = try model.run(tokens: alone.ids, batch: 1, length: alone.length, iterations: 3)
             for t in 0..<3 {
                 for n in 0..<alone.length {
-                    for f in 0..<4 {
+                    for f in Factor.allCases {
                         #expect(run.prediction(iteration: t, sequence: 0, position: n, factor: f)
                                 == together.prediction(iteration: t, sequence: b, position: n, factor: f))
                     }

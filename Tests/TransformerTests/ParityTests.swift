@@ -115,7 +115,7 @@ struct ParityFixture {
                         worst = max(worst, abs(got[t, 0, p, v] - expected[t, b, p, v]))
                     }
                     let reference = fixture.predictions.values[((t * fixture.batch + b) * L + p) * 4 + 3]
-                    #expect(run.prediction(iteration: t, sequence: 0, position: p, factor: 3) == reference,
+                    #expect(run.prediction(iteration: t, sequence: 0, position: p, factor: .value) == reference,
                             "sequence \(b) alone, iteration \(t), position \(p)")
                 }
             }
