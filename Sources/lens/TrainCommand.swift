@@ -57,6 +57,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--reset-heads", value: "L.H,…", help: "with --resume: re-draw these attention heads (layer.head) as a fresh model has them and clear their optimizer moments, so hardened heads attend evenly again (default: none)"),
             OptionSpec(name: "--reset-head-attention", value: "L.H,…", help: "with --resume: like --reset-heads for the query, key and relative-position weights only; the heads keep what they write"),
             OptionSpec(name: "--track-every", value: "N", help: "measure the three mechanisms every N steps (lens timeline's measures, ≈ 10 s each on the paper model) into the log and the checkpoints' mechanisms attribute (default: never)"),
+            OptionSpec(name: "--probes", value: "DIR", help: "folder of the probe files --track-every reads (default: the shipped probes/)"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
             OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
             OptionSpec(name: "--force", value: nil, help: "replace --out and its .resume.h5 if they exist (each once its new file is complete)"),
@@ -301,7 +302,7 @@ enum TrainCommand: LensCommand {
         }
         var mechanisms: [String: String] = [:]
         if let every = try a.positiveInt("--track-every") {
-            let tracker = MechanismTracker(probeDirectory: TimelineCommand.shippedProbeDirectory())
+            let tracker = MechanismTracker(probeDirectory: a.string("--probes") ?? TimelineCommand.shippedProbeDirectory())
             try tracker.checkProbes()
             trainer.trackEvery = every
             trainer.onTrack = { step, model in
