@@ -46,7 +46,10 @@ public struct AttentionViewData: Sendable {
                     } } })
         }
         let root = Root(iterations: iterations, heads: heads, layers: layers, sequences: encoded)
-        let data = (try? JSONEncoder().encode(root)) ?? Data("{}".utf8)
+        // Sorted keys: the same dumps give the same page, byte for byte.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(root)) ?? Data("{}".utf8)
         // "</" inside a <script> block would end it early.
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
     }
