@@ -36,23 +36,17 @@ public struct MechanismTracker: Sendable {
         self.evaluationGraphs = evaluationGraphs
     }
 
-    /// One recording: the probe, the hooks it needs, the positions kept, and how many random
-    /// contexts it keeps (nil: all).
-    struct Recording {
-        let probe: String
-        let hooks: [String]
-        let positions: PositionSelection
-        let contexts: Int?
-    }
+    /// The analyses' recordings (`AnalysisRecording.forAnalyses`).
+    var recordings: [AnalysisRecording] { AnalysisRecording.forAnalyses }
 
-    var recordings: [Recording] {
-        let slotHooks = ["blocks.*.attn.hook_z", "blocks.*.attn.hook_pattern"]
-        return ["slot_var0", "slot_var1", "slot_var2", "slot_rhs"].map {
-            Recording(probe: $0, hooks: slotHooks, positions: .probe, contexts: contexts)
-        } + [
-            Recording(probe: "retrieval_distance", hooks: ["blocks.*.attn.hook_pattern"], positions: .probe, contexts: max(1, contexts / 2)),
-            Recording(probe: "value_grid", hooks: ["blocks.1.mlp.hook_post", "hook_logits.value"], positions: .columns(["rhs_pos"]), contexts: nil),
-        ]
+    /// Random contexts kept of `probe`: `contexts` of each slot sweep, half as many of
+    /// retrieval_distance, all of the value grid (its one context holds every (a, b) pair).
+    func keptContexts(of probe: String) -> Int? {
+        switch probe {
+        case "value_grid": return nil
+        case "retrieval_distance": return max(1, contexts / 2)
+        default: return contexts
+        }
     }
 
     /// The probe files this tracker reads; throws when one is missing.
@@ -102,18 +96,18 @@ public struct MechanismTracker: Sendable {
     }
 
     /// Records `recording` with `model` into `folder` and returns the file's path.
-    func record(_ recording: Recording, model: Model, into folder: String) throws -> String {
+    func record(_ recording: AnalysisRecording, model: Model, into folder: String) throws -> String {
         let probePath = probeDirectory + "/" + recording.probe + ".probe"
         var probe = try ProbeParser.load(path: probePath)
         probe.contexts = probe.contexts.map { context in
             guard case .random(var graphs, let at) = context else { return context }
-            if let keep = recording.contexts { graphs.seeds = Array(graphs.seeds.prefix(keep)) }
+            if let keep = keptContexts(of: recording.probe) { graphs.seeds = Array(graphs.seeds.prefix(keep)) }
             return .random(graphs, at: at)
         }
         let expansion = try probe.expand(vocabulary: model.config.vocabulary, maximumLength: Model.maximumLength)
         let last = [expansion.iterations - 1]
         let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: recording.hooks, iterations: last,
-                                    batchSize: batchSize, positions: recording.positions)
+                                    batchSize: batchSize, positions: try PositionSelection.parse(recording.positions))
         let path = folder + "/" + recording.probe + ".h5"
         let provenance = DumpProvenance(command: "lens timeline", modelPath: "", modelSHA256: "", probe: probe.name,
                                         configJSON: "{}")
@@ -125,15 +119,12 @@ public struct MechanismTracker: Sendable {
 /// Why a timeline cannot be made.
 public enum TimelineError: Error, CustomStringConvertible, Equatable {
     case missingProbe(path: String)
-    case noSnapshots
     case noStep(path: String)
 
     public var description: String {
         switch self {
         case .missingProbe(let path):
             return "the mechanism probes need \(path), which is missing (run from the repository, or pass --probes DIR)"
-        case .noSnapshots:
-            return "no snapshot given; pass the checkpoints of a run (lens train --snapshot-every N writes them)"
         case .noStep(let path):
             return "\(path) has no training_steps attribute, so its place on the timeline is unknown (is it a lens train checkpoint?)"
         }

@@ -27,17 +27,11 @@ enum DemoCommand: LensCommand {
         let iterations: String
     }
 
-    /// What the analyses need from each probe (docs/analysis.md "Recording for the analyses").
-    static let recordings: [Recording] = {
-        let slotHooks = "blocks.*.attn.hook_z,blocks.*.attn.hook_pattern"
-        var list = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs"].map {
-            Recording(probe: $0, hooks: slotHooks, positions: "probe", iterations: "last")
-        }
-        list.append(Recording(probe: "retrieval_distance", hooks: "blocks.*.attn.hook_pattern", positions: "probe", iterations: "last"))
-        list.append(Recording(probe: "value_grid", hooks: "blocks.1.mlp.hook_post,hook_logits.value", positions: "rhs_pos", iterations: "last"))
-        list.append(Recording(probe: "attention_examples", hooks: "blocks.*.attn.hook_pattern", positions: "all", iterations: "all"))
-        return list
-    }()
+    /// What the analyses need from each probe (`AnalysisRecording.forAnalyses`), then the
+    /// attention examples for the report's attention view.
+    static let recordings: [Recording] = AnalysisRecording.forAnalyses.map {
+        Recording(probe: $0.probe, hooks: $0.hooks.joined(separator: ","), positions: $0.positions, iterations: "last")
+    } + [Recording(probe: "attention_examples", hooks: "blocks.*.attn.hook_pattern", positions: "all", iterations: "all")]
 
     static func run(_ a: ParsedArguments) throws {
         let started = Date()

@@ -1,0 +1,23 @@
+/// What the analyses need recorded from a shipped probe (docs/analysis.md "Recording for the
+/// analyses"): its hooks and the query positions kept, at the probe's last iteration.
+/// `lens demo` records these (and the attention examples) for the report; `lens timeline`
+/// records smaller versions of them.
+public struct AnalysisRecording: Sendable, Equatable {
+    /// The shipped probe's name (probes/NAME.probe).
+    public let probe: String
+    /// Hook globs, as `lens run --hooks` takes them.
+    public let hooks: [String]
+    /// The kept query positions, as `lens run --positions` takes them.
+    public let positions: String
+
+    /// The slot sweeps (heads), retrieval_distance (retrieval) and value_grid (fourier).
+    public static let forAnalyses: [AnalysisRecording] = {
+        let slotHooks = ["blocks.*.attn.hook_z", "blocks.*.attn.hook_pattern"]
+        return ["slot_var0", "slot_var1", "slot_var2", "slot_rhs"].map {
+            AnalysisRecording(probe: $0, hooks: slotHooks, positions: "probe")
+        } + [
+            AnalysisRecording(probe: "retrieval_distance", hooks: ["blocks.*.attn.hook_pattern"], positions: "probe"),
+            AnalysisRecording(probe: "value_grid", hooks: ["blocks.1.mlp.hook_post", "hook_logits.value"], positions: "rhs_pos"),
+        ]
+    }()
+}
