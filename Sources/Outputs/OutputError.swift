@@ -6,6 +6,8 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
     case exists(path: String, what: String)
     /// A folder is there.
     case isFolder(path: String, what: String)
+    /// Something other than a folder is where an output folder should be.
+    case notAFolder(path: String, what: String)
     /// A device, FIFO or socket is there, and this output must be a file.
     case notAFile(path: String, what: String)
     /// The path is a symbolic link to nothing.
@@ -31,6 +33,8 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
             return "\(what) \(path) already exists; pass --force to replace it (it is replaced only once the new file is complete)"
         case let .isFolder(path, what):
             return "\(what) \(path) is a folder; expected a file path"
+        case let .notAFolder(path, what):
+            return "\(what) \(path) exists and is not a folder"
         case let .notAFile(path, what):
             return "\(what) \(path) is a device, FIFO or socket; this output must be a regular file"
         case let .brokenLink(path, what):

@@ -173,7 +173,7 @@ public struct OutputFile: Sendable, Equatable {
     public static func makeFolder(_ path: String, what: String = "output folder") throws {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw OutputError.notAFile(path: path, what: what) }
+            guard isFolder.boolValue else { throw OutputError.notAFolder(path: path, what: what) }
             return
         }
         do {
@@ -187,6 +187,15 @@ public struct OutputFile: Sendable, Equatable {
             let reason = parent.isEmpty || access(parent, W_OK) == 0 ? "it cannot be created there" : "\(parent) is not writable"
             throw OutputError.folderNotMade(path: path, what: what, reason: reason)
         }
+    }
+
+    /// The files `names` a command writes into `folder` (a report, a timeline), checked before
+    /// the work: the folder is made with its parents (`makeFolder`), and each file follows the
+    /// rules of `init` (replaced only with `force`, never one of `inputs`).
+    public static func inFolder(_ folder: String, names: [String], what: String, force: Bool,
+                                inputs: [String] = []) throws -> [OutputFile] {
+        try makeFolder(folder, what: what)
+        return try names.map { try OutputFile((folder as NSString).appendingPathComponent($0), what: what, force: force, inputs: inputs) }
     }
 
     // MARK: - Helpers

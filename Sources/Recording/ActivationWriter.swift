@@ -112,20 +112,30 @@ public final class ActivationWriter {
     /// uncompressed, every position. Compressing needs whole chunks; cutting needs a gather.
     let writesHooksInPlace: Bool
 
-    /// Creates the file and its empty datasets beside `path`; refuses an existing `path` unless
-    /// `overwrite`, and a folder, device or FIFO in any case. The file moves to `path` in
-    /// `finish()`; until then a reader of an older file at `path` keeps reading it.
-    /// With `queryColumns`, hooks hold query positions only (their layouts say so) and the file
-    /// gets `/query_positions` [N, P] with the attribute `query_columns`.
-    public init(path: String, overwrite: Bool, length: Int, iterations: [Int], runIterations: Int,
-                hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil,
-                queryColumns: [String]? = nil) throws {
-        guard !iterations.isEmpty, length >= 1 else { throw RecordingError.badBatch("a dump needs at least one iteration and one position") }
+    /// Checks `path` (an existing file is refused unless `overwrite`; a folder, device or FIFO
+    /// in any case) and creates the file beside it (see `init(output:…)`).
+    public convenience init(path: String, overwrite: Bool, length: Int, iterations: [Int], runIterations: Int,
+                            hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil,
+                            queryColumns: [String]? = nil) throws {
+        let output: OutputFile
         do {
             output = try OutputFile(path, what: "the activation file", force: overwrite)
         } catch OutputError.exists {
             throw RecordingError.outputExists(path: path)
         }
+        try self.init(output: output, length: length, iterations: iterations, runIterations: runIterations, hooks: hooks,
+                      metaKeys: metaKeys, provenance: provenance, compression: compression, queryColumns: queryColumns)
+    }
+
+    /// Creates the file and its empty datasets beside `output`, a file output the caller has
+    /// checked. The file moves to `output.path` in `finish()`; until then a reader of an older
+    /// file there keeps reading it. With `queryColumns`, hooks hold query positions only (their
+    /// layouts say so) and the file gets `/query_positions` [N, P] with the attribute `query_columns`.
+    public init(output: OutputFile, length: Int, iterations: [Int], runIterations: Int,
+                hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil,
+                queryColumns: [String]? = nil) throws {
+        guard !iterations.isEmpty, length >= 1 else { throw RecordingError.badBatch("a dump needs at least one iteration and one position") }
+        self.output = output
         self.path = output.path
         unfinishedPath = output.destination == .new ? output.path : OutputFile.partialPath(of: output.path)
         writingPath = output.begin()

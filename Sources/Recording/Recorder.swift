@@ -1,4 +1,5 @@
 import GraphTask
+import Outputs
 import Probes
 import Transformer
 
@@ -73,6 +74,13 @@ public struct Recorder {
     /// Creates a writer for this recording at `path`.
     public func makeWriter(path: String, overwrite: Bool, provenance: DumpProvenance, compression: Int?) throws -> ActivationWriter {
         try ActivationWriter(path: path, overwrite: overwrite, length: expansion.length, iterations: iterations,
+                             runIterations: expansion.iterations, hooks: hookLayouts, metaKeys: expansion.metaKeys,
+                             provenance: provenance, compression: compression, queryColumns: queryColumns)
+    }
+
+    /// The writer for this recording into `output`, a file output the caller has checked.
+    public func makeWriter(output: OutputFile, provenance: DumpProvenance, compression: Int?) throws -> ActivationWriter {
+        try ActivationWriter(output: output, length: expansion.length, iterations: iterations,
                              runIterations: expansion.iterations, hooks: hookLayouts, metaKeys: expansion.metaKeys,
                              provenance: provenance, compression: compression, queryColumns: queryColumns)
     }

@@ -54,20 +54,15 @@ enum ReportCommand: LensCommand {
         let dumps = a.positionals
         let quiet = a.has("--quiet")
         var isDirectory: ObjCBool = false
-        let folderExists = FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory)
-        if folderExists {
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
             guard a.has("--force") else { throw InputError("\(out) already exists; pass --force to write into it") }
             guard isDirectory.boolValue else { throw InputError("\(out) exists and is not a folder") }
-        } else {
-            // Made now, with its parents, so that a folder that cannot be made is found before the work.
-            try OutputFile.makeFolder(out, what: "--out")
         }
-        let inputs = dumps + [a.string("--model")].compactMap { $0 }
-        let html = out + "/index.html", json = out + "/analysis.json"
         // Checked before the analyses: both files replace old ones only once written in full.
-        if folderExists {
-            for path in [html, json] { _ = try OutputFile(path, what: "--out", force: true, inputs: inputs) }
-        }
+        let outputs = try OutputFile.inFolder(out, names: ["index.html", "analysis.json"], what: "--out", force: a.has("--force"),
+                                              inputs: dumps + [a.string("--model")].compactMap { $0 })
+        let (htmlOutput, jsonOutput) = (outputs[0], outputs[1])
+        let html = htmlOutput.path
         for dump in dumps where !FileManager.default.fileExists(atPath: dump) {
             throw InputError("no activation file at \(dump) (make one with lens run)")
         }
@@ -114,13 +109,13 @@ enum ReportCommand: LensCommand {
         let content = ReportContent(command: commandLine(), modelCard: card, summary: summary, attention: attention,
                                     neuronGrids: grids, dumps: records, warnings: warnings)
         let page = AnalysisReport.page(content)
-        try OutputFile(checked: html).write(page.html)
+        try htmlOutput.write(page.html)
         let accuracy = card.accuracy.map { s in
             ReportJSON.Accuracy(nodes: s.nodes, node_accuracy: s.nodeAccuracy, graph_accuracy: s.graphAccuracy,
                                 by_depth: s.byDepth.map { $0.isFinite ? $0 : nil },
                                 one_step_by_operands: s.oneStepByOperands.map { $0.isFinite ? $0 : nil })
         }
-        try OutputFile(checked: json).write(try jsonText(ReportJSON(analysis: summary, accuracy: accuracy, warnings: warnings, dumps: dumps, model: modelPath)))
+        try jsonOutput.write(try jsonText(ReportJSON(analysis: summary, accuracy: accuracy, warnings: warnings, dumps: dumps, model: modelPath)))
         for warning in warnings { printError("warning: " + warning) }
         print("report: \(html)")
         return (content, html)

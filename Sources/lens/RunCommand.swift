@@ -63,7 +63,7 @@ enum RunCommand: LensCommand {
 
         let probePath = try resolveProbe(a.positionals[0])
         // Checked before any work; the file is written aside and replaces an old one at the end.
-        _ = try OutputFile(out, what: "--out", force: force, inputs: [modelPath, probePath])
+        let output = try OutputFile(out, what: "--out", force: force, inputs: [modelPath, probePath])
         let probe = try ProbeParser.load(path: probePath)
         let model = try Checkpoint.load(modelPath)
         let expansion = try probe.expand(vocabulary: model.config.vocabulary, maximumLength: Model.maximumLength)
@@ -95,7 +95,7 @@ enum RunCommand: LensCommand {
             modelSHA256: try SHA256.hex(ofFile: modelPath), probe: probe.name,
             probeText: (try? String(contentsOfFile: probePath, encoding: .utf8)) ?? "",
             configJSON: try jsonText(config))
-        let writer = try recorder.makeWriter(path: out, overwrite: force, provenance: provenance, compression: compression)
+        let writer = try recorder.makeWriter(output: output, provenance: provenance, compression: compression)
 
         let stop = StopSignal()
         let quiet = a.has("--quiet")

@@ -44,14 +44,9 @@ enum TimelineCommand: LensCommand {
         try tracker.checkProbes()
 
         // Every output is checked before the first snapshot is measured.
-        var isFolder: ObjCBool = false
-        let folderExists = FileManager.default.fileExists(atPath: out, isDirectory: &isFolder)
-        if folderExists && !isFolder.boolValue { throw InputError("--out \(out) exists and is not a folder") }
-        if !folderExists { try OutputFile.makeFolder(out, what: "--out") }
-        let json = out + "/timeline.json", html = out + "/index.html"
-        if folderExists {
-            for path in [json, html] { _ = try OutputFile(path, what: "--out", force: a.has("--force"), inputs: snapshots) }
-        }
+        let outputs = try OutputFile.inFolder(out, names: ["timeline.json", "index.html"], what: "--out", force: a.has("--force"),
+                                              inputs: snapshots)
+        let (jsonOutput, htmlOutput) = (outputs[0], outputs[1])
 
         // Order by the step each checkpoint records, read before any model is loaded.
         var ordered: [(step: Int, path: String)] = []
@@ -80,15 +75,15 @@ enum TimelineCommand: LensCommand {
         bar.finish()
 
         let text = try jsonText(measures)
-        try OutputFile(checked: json).write(text + "\n")
+        try jsonOutput.write(text + "\n")
         let title = ordered.last.map { ($0.path as NSString).lastPathComponent } ?? "run"
-        try OutputFile(checked: html).write(TimelinePage.html(measures, title: title, command: commandLine()))
+        try htmlOutput.write(TimelinePage.html(measures, title: title, command: commandLine()))
         if a.has("--json") {
             print(text)
         } else {
             let seconds = measures.map(\.seconds)
             print(String(format: "timeline: %d snapshots, %.1f s each (median) → %@ and %@", measures.count,
-                         seconds.sorted()[seconds.count / 2], json, html))
+                         seconds.sorted()[seconds.count / 2], jsonOutput.path, htmlOutput.path))
         }
     }
 

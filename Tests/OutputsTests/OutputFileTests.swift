@@ -130,6 +130,22 @@ import Testing
         }
     }
 
+    /// A report's or timeline's folder is made with its parents; its files follow the file rules.
+    @Test func filesInAFolderMakeTheFolderAndFollowTheFileRules() throws {
+        try withTemporaryDirectory { dir in
+            let outputs = try OutputFile.inFolder(dir + "/a/b", names: ["x.json", "y.html"], what: "--out", force: false)
+            #expect(outputs.map(\.path) == [dir + "/a/b/x.json", dir + "/a/b/y.html"])
+            #expect(outputs.allSatisfy { $0.destination == .new })
+            try outputs[0].write("{}")
+            #expect(throws: OutputError.exists(path: dir + "/a/b/x.json", what: "--out")) {
+                try OutputFile.inFolder(dir + "/a/b", names: ["x.json"], what: "--out", force: false)
+            }
+            #expect(throws: OutputError.notAFolder(path: dir + "/a/b/x.json", what: "--out")) {
+                try OutputFile.inFolder(dir + "/a/b/x.json", names: ["y.html"], what: "--out", force: true)
+            }
+        }
+    }
+
     @Test func aFailedWriteNamesThePathAndReplacesNothing() throws {
         // /dev/full accepts the open and fails every write with ENOSPC.
         let output = try OutputFile("/dev/full", force: false, allowsStream: true)
