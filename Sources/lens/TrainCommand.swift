@@ -56,7 +56,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--keep-resume-every", value: "N", help: "also keep the resume state of the first checkpoint past every N steps as MODEL.stepS.resume.h5, to branch the run from there later (default: none; each is 3× the model)"),
             OptionSpec(name: "--reset-heads", value: "L.H,…", help: "with --resume: re-draw these attention heads (layer.head) as a fresh model has them and clear their optimizer moments, so hardened heads attend evenly again (default: none)"),
             OptionSpec(name: "--reset-head-attention", value: "L.H,…", help: "with --resume: like --reset-heads for the query, key and relative-position weights only; the heads keep what they write"),
-            OptionSpec(name: "--track-every", value: "N", help: "measure the three mechanisms every N steps (lens timeline's measures, ≈ 10 s each on the paper model) into the log and the checkpoints' mechanisms attribute (default: never)"),
+            OptionSpec(name: "--track-every", value: "N", help: "measure the three mechanisms every N steps (lens timeline's measures, about 6 s each for the paper model on 2 idle cores; docs/timeline.md) into the log and the checkpoints' mechanisms attribute (default: never)"),
             OptionSpec(name: "--probes", value: "DIR", help: "folder of the probe files --track-every reads (default: the shipped probes/)"),
             OptionSpec(name: "--eval-every", value: "N", help: "steps between recurrent evaluations (default 2000, 0 = never)"),
             OptionSpec(name: "--log-every", value: "N", help: "steps between progress lines (default 50)"),
