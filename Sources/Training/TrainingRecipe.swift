@@ -230,6 +230,12 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
             + (names.map { ", \($0) names" } ?? "") + (leafValueDecay.map { ", leaf values ∝ \($0)^v" } ?? "")
     }
 
+    /// The stage as `lens train --curriculum` spells it, which `parse` reads back.
+    public var text: String {
+        let fanIn = minFanIn > 1 ? "/\(minFanIn)-\(maxFanIn)" : maxFanIn == 3 ? "" : "/\(maxFanIn)"
+        return "\(leaves):\(minNodes)-\(maxNodes)" + fanIn + (names.map { "@\($0)" } ?? "") + (leafValueDecay.map { "~\($0)" } ?? "")
+    }
+
     /// Parses `L:MIN-MAX[/F|/FMIN-FMAX][@N][~D]` (leaves, node range, fan-in, names, leaf value
     /// decay), e.g. `2:3-5`, `4:5-8/1`, `2:3-4/1@8`, `3:4-6/2-2` (sums of exactly two),
     /// `4:5-8/1-3@16~0.9` (leaf values ∝ 0.9^v).

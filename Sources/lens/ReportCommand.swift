@@ -7,7 +7,7 @@ import Transformer
 
 /// `lens report`: one self-contained HTML file (plus its JSON) from activation files.
 enum ReportCommand: LensCommand {
-    static let spec = CommandSpec(
+    static let spec = CommandSpec<Options>(
         name: "report", synopsis: "DUMPS… --out DIR [--model M] [--eval-samples N] [--nodes 8,16,32,64] [--force]",
         summary: """
         Runs the three analyses on activation files and writes DIR/index.html — model card, an
@@ -15,16 +15,18 @@ enum ReportCommand: LensCommand {
         Fourier spectra, every figure captioned — and DIR/analysis.json with the numbers behind it.
         The page is one file with inline CSS, SVG and script: it opens offline in any browser.
         """,
-        options: [
-            OptionSpec(name: "--out", value: "DIR", help: "folder for index.html and analysis.json"),
-            OptionSpec(name: "--model", value: "M", help: "checkpoint (default: the model the dumps were recorded with)"),
-            OptionSpec(name: "--eval-samples", value: "N", help: "random graphs per size for the model card's accuracy (default 100, 0 = none)"),
-            OptionSpec(name: "--nodes", value: "LIST", help: "graph sizes for the model card (default 8,16,32,64)"),
-            OptionSpec(name: "--causal", value: "N", help: "sequences for the patching and ablation checks (default 256, 0 = skip)"),
-            OptionSpec(name: "--force", value: nil, help: "write into DIR even if it exists"),
-            OptionSpec(name: "--quiet", value: nil, help: "no progress bars"),
-        ],
         positionals: ["DUMPS"], minimumPositionals: 1, maximumPositionals: 64)
+
+    struct Options: CommandOptions {
+        let out = Option<String?>("--out", "DIR", help: "folder for index.html and analysis.json")
+        let model = Option<String?>("--model", "M", help: "checkpoint (default: the model the dumps were recorded with)")
+        let evalSamples = Option("--eval-samples", "N", default: 100, bounds: .within(0...OptionLimits.samples),
+                                 help: "random graphs per size for the model card's accuracy ({default}, 0 = none)")
+        let nodes = Option<[Int]>.graphSizes(help: "graph sizes for the model card ({default})")
+        let causal = Option<Int>.causalSequences(help: "sequences for the patching and ablation checks ({default}, 0 = skip)")
+        let force = Option(flag: "--force", help: "write into DIR even if it exists")
+        let quiet = Option(flag: "--quiet", help: "no progress bars")
+    }
 
     /// What analysis.json holds besides the analyses.
     struct ReportJSON: Encodable {
@@ -43,24 +45,24 @@ enum ReportCommand: LensCommand {
         }
     }
 
-    static func run(_ a: ParsedArguments) throws {
+    static func run(_ a: ParsedArguments<Options>) throws {
         try generate(a)
     }
 
     /// Writes the report and returns what it shows and where index.html is.
     @discardableResult
-    static func generate(_ a: ParsedArguments) throws -> (content: ReportContent, html: String) {
-        let out = try a.require("--out")
+    static func generate(_ a: ParsedArguments<Options>) throws -> (content: ReportContent, html: String) {
+        let out = try a.require(\.out)
         let dumps = a.positionals
-        let quiet = a.has("--quiet")
+        let quiet = a[\.quiet]
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
-            guard a.has("--force") else { throw InputError("\(out) already exists; pass --force to write into it") }
+            guard a[\.force] else { throw InputError("\(out) already exists; pass --force to write into it") }
             guard isDirectory.boolValue else { throw InputError("\(out) exists and is not a folder") }
         }
         // Checked before the analyses: both files replace old ones only once written in full.
-        let outputs = try OutputFile.inFolder(out, names: ["index.html", "analysis.json"], what: "--out", force: a.has("--force"),
-                                              inputs: dumps + [a.string("--model")].compactMap { $0 })
+        let outputs = try OutputFile.inFolder(out, names: ["index.html", "analysis.json"], what: "--out", force: a[\.force],
+                                              inputs: dumps + [a[\.model]].compactMap { $0 })
         let (htmlOutput, jsonOutput) = (outputs[0], outputs[1])
         let html = htmlOutput.path
         for dump in dumps where !FileManager.default.fileExists(atPath: dump) {
@@ -78,17 +80,17 @@ enum ReportCommand: LensCommand {
                                       complete: reader.isComplete, hooks: reader.hooks))
             modelFromDumps = modelFromDumps ?? reader.attribute("model")
         }
-        guard let modelPath = a.string("--model") ?? modelFromDumps else {
+        guard let modelPath = a[\.model] ?? modelFromDumps else {
             throw InputError("the dumps name no model; pass --model")
         }
         let model = try Checkpoint.load(modelPath)
 
-        let causal = try a.int("--causal", in: 0...OptionLimits.samples, default: 256)
+        let causal = try a[\.causal]
         let analysis = try AnalysisRunner(modelPath: modelPath, causalSequences: causal).run(paths: dumps)
         let summary = analysis.summary
 
-        let nodes = try a.intList("--nodes") ?? [8, 16, 32, 64]
-        let samples = try a.int("--eval-samples", in: 0...OptionLimits.samples, default: 100)
+        let nodes = try a[\.nodes]
+        let samples = try a[\.evalSamples]
         let card = try ModelCardBuilder.card(path: modelPath, model: model, nodes: nodes, samples: samples, quiet: quiet)
 
         var attention: AttentionViewData?
@@ -106,7 +108,7 @@ enum ReportCommand: LensCommand {
         }
         let grids = try neuronGrids(dumps: dumps, summary: summary, modulus: model.config.modulus)
 
-        let content = ReportContent(command: commandLine(), modelCard: card, summary: summary, attention: attention,
+        let content = ReportContent(command: a.commandLine, modelCard: card, summary: summary, attention: attention,
                                     neuronGrids: grids, dumps: records, warnings: warnings)
         let page = AnalysisReport.page(content)
         try htmlOutput.write(page.html)
@@ -140,9 +142,4 @@ enum ReportCommand: LensCommand {
         }
         return []
     }
-}
-
-/// The command line as typed, shell-quoted.
-func commandLine() -> String {
-    CommandLine.arguments.map(RunCommand.shellQuoted).joined(separator: " ")
 }
