@@ -71,6 +71,9 @@ enum TrainCommand: LensCommand {
         }
     }
 
+    /// `  τ 2.50` on a progress line while an attention temperature is annealing, nothing at τ = 1.
+    static func temperatureNote(_ τ: Float) -> String { τ == 1 ? "" : String(format: "  τ %.2f", τ) }
+
     static func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
 
     static func run(_ a: ParsedArguments<Options>) throws {
@@ -166,6 +169,7 @@ enum TrainCommand: LensCommand {
             let line = String(format: "step %d/%d  loss %.4f  value acc %.3f  computable acc %.3f  computed-node acc %.3f  |g| %.2f  lr %.2e  %.0f seq/s  %.0f tok/s  ETA %@",
                               step, total, w.meanLoss, w.valueAccuracy, w.computableAccuracy, w.computedAccuracy, w.gradientNorm / Double(max(w.steps, 1)),
                               Double(trainer.learningRate), w.sequencesPerSecond, w.tokensPerSecond, formatDuration(eta))
+                + temperatureNote(trainer.attentionTemperature(at: step))
             if stdoutIsTerminal {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
             } else {

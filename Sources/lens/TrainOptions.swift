@@ -5,6 +5,17 @@ import Transformer
 extension ModelConfig.Preset: OptionChoice {}
 extension Model.InitialisationScheme: OptionChoice {}
 
+/// `T0:STEPS`, an anneal beginning at step 0 (a resumed run moves it to the resume step).
+extension AttentionTemperature: OptionValue {
+    static func read(_ text: String, for option: OptionReference) throws -> AttentionTemperature {
+        guard let anneal = AttentionTemperature(text) else {
+            throw option.refusal("expects T0:STEPS like 3:15000 (a starting temperature and the steps to anneal to 1 over), found \"\(text)\"")
+        }
+        return anneal
+    }
+    var shownAsDefault: String? { "\(initial):\(steps)" }
+}
+
 /// The recipe of a run given no options: where `lens train`'s defaults come from.
 private let freshRecipe = TrainingRecipe()
 private let paper = ModelConfig.Preset.paper.config
@@ -56,6 +67,8 @@ extension TrainCommand {
         let allFactors = Option(flag: "--all-factors", help: "also supervise the syntax, variable and operation factors").fixedOnResume()
         let attentionDropout = Option("--attention-dropout", "P", default: freshRecipe.attentionDropoutRate,
                                       help: "drop attention weights with probability P in training ({default}; the authors: 0.1, with --dropout 0.1)").fixedOnResume()
+        let attentionTemperature = Option<AttentionTemperature?>("--attention-temperature", "T0:STEPS",
+                                                                 help: "divide every attention score by a temperature annealed linearly from T0 to 1 over STEPS steps, in training only (default: none, τ = 1; a generic remedy for heads that harden early, research/training-history.md); on --resume the anneal starts at the resume step")
         let depthByParents = Option(flag: "--depth-by-parents",
                                     help: "keep graphs within --max-depth as the authors' generator does, by drawing operands only among nodes shallower than it, instead of redrawing deeper graphs (which favours shallow ones)").fixedOnResume()
         let everyIteration = Option(flag: "--every-iteration",
@@ -104,6 +117,7 @@ extension TrainCommand {
         if let rate = try a.given(\.dropout) { r.dropout = rate }
         if let rate = try a.given(\.attentionDropout) { r.attentionDropout = rate }
         r.finalLearningRateFraction = try a[\.finalLRFraction]
+        r.attentionTemperature = try a[\.attentionTemperature]
         if a[\.everyIteration] { r.everyIteration = true }
         if a[\.depthByParents] { r.depthCappedByParents = true }
         if let scheme = try a.given(\.initialisation) { r.initialisation = scheme == .normal ? nil : scheme }
@@ -137,6 +151,12 @@ extension TrainCommand {
         // shape and position; the command history records the change).
         if let rate = try a.given(\.lr) { state.recipe.learningRate = rate }
         if let fraction = try a.given(\.finalLRFraction) { state.recipe.finalLearningRateFraction = fraction }
+        // A temperature anneal may start on resume (to soften a run's hardened heads); it
+        // begins at the resume step, so the steps already trained keep the τ they had.
+        if var anneal = try a[\.attentionTemperature] {
+            anneal.fromStep = state.step
+            state.recipe.attentionTemperature = anneal
+        }
         if let decay = try a.given(\.weightDecay) {
             state.recipe.weightDecay = decay
             state.optimizer.weightDecay = decay
