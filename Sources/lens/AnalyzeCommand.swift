@@ -31,7 +31,7 @@ enum AnalyzeCommand: LensCommand {
             throw UsageError("lens analyze: unknown analysis \"\(which)\"\(hint) (heads, retrieval, fourier or all)")
         }
         let causal = try a[\.causal]
-        let modelPath = try a[\.model]
+        let modelPath = a[\.model]
         let dumps = Array(a.positionals.dropFirst())
         // The output is checked before the analyses run, not after.
         let output = try a[\.json].flatMap { $0 == "-" ? nil : $0 }.map {
@@ -43,7 +43,7 @@ enum AnalyzeCommand: LensCommand {
         let outcome = try runner.run(paths: dumps)
         let seconds = Date().timeIntervalSince(started)
         let json = try jsonText(outcome.summary)
-        if try a[\.json] == "-" {
+        if a[\.json] == "-" {
             print(json)
         } else {
             print(AnalysisText.render(outcome))

@@ -62,7 +62,7 @@ enum EvalCommand: LensCommand {
         let extra = try a[\.extraIterations]
         var evaluator = Evaluator(leaves: try a[\.leaves], extraIterations: extra, batchSize: try a[\.batch],
                                   seed: try a[\.seed], maxFanIn: try a[\.maxFanIn])
-        if let spec = try a[\.ablate] {
+        if let spec = a[\.ablate] {
             evaluator.ablatedHeads = try HeadAblation.parse(spec)
             for (layer, heads) in evaluator.ablatedHeads {
                 if let problem = Hooks.ablationProblem(config: model.config, layer: layer, heads: heads) {

@@ -93,13 +93,13 @@ enum RunCommand: LensCommand {
         let expansion = try probe.expand(vocabulary: model.config.vocabulary, maximumLength: Model.maximumLength)
         let iterations: [Int]
         do {
-            iterations = try IterationSelection.parse(try a[\.iterations], runIterations: expansion.iterations)
+            iterations = try IterationSelection.parse(a[\.iterations], runIterations: expansion.iterations)
         } catch let error as RecordingError {
             throw UsageError("lens run: \(error)")
         }
         let recorder: Recorder
         do {
-            let positions = try PositionSelection.parse(try a[\.positions])
+            let positions = try PositionSelection.parse(a[\.positions])
             let ablated = try a[\.ablate].map(HeadAblation.parse) ?? [:]
             recorder = try Recorder(model: model, expansion: expansion, hookGlobs: globs, iterations: iterations, batchSize: batch,
                                     positions: positions, ablatedHeads: ablated)

@@ -80,7 +80,7 @@ enum TrainCommand: LensCommand {
         let out = try a.require(\.out)
         let snapshotEvery = try a[\.snapshotEvery]
         let keepResumeEvery = try a[\.keepResumeEvery]
-        try checkOutputs(out, resuming: try a[\.resume], force: a[\.force])
+        try checkOutputs(out, resuming: a[\.resume], force: a[\.force])
         let (model, state, earlierCommands) = try a[\.resume].map { try resume($0, a) } ?? (try start(a))
         let history = earlierCommands + [a.commandLine]
         let trainer = try Trainer(model: model, state: state)
@@ -144,7 +144,7 @@ enum TrainCommand: LensCommand {
             throw UsageError("lens train: the run in \(resumePath) already reached its last step (\(state.step) of \(state.recipe.steps)), so there is nothing to train and nothing would be written; pass a larger --steps to extend it")
         }
         for (key, part) in [(\Options.resetHeads, HeadReset.Part.whole), (\.resetHeadAttention, .attention)] {
-            guard let text = try a[key] else { continue }
+            guard let text = a[key] else { continue }
             guard let heads = try? HeadAblation.parse(text) else {
                 throw UsageError("lens train: \(Options()[keyPath: key].name) expects LAYER.HEAD pairs like 0.3,0.11, found \"\(text)\"")
             }
@@ -207,7 +207,7 @@ enum TrainCommand: LensCommand {
     static func trackMechanisms(_ trainer: Trainer, _ a: ParsedArguments<Options>) throws -> MechanismsAttribute {
         let mechanisms = MechanismsAttribute()
         guard let every = try a[\.trackEvery] else { return mechanisms }
-        let tracker = MechanismTracker(probeDirectory: try a[\.probes] ?? TimelineCommand.shippedProbeDirectory())
+        let tracker = MechanismTracker(probeDirectory: a[\.probes] ?? TimelineCommand.shippedProbeDirectory())
         try tracker.checkProbes()
         trainer.trackEvery = every
         trainer.onTrack = { step, model in

@@ -122,7 +122,7 @@ extension TrainCommand {
         if a[\.depthByParents] { r.depthCappedByParents = true }
         if let scheme = try a.given(\.initialisation) { r.initialisation = scheme == .normal ? nil : scheme }
         if a[\.allFactors] { r.factorWeights = [1, 1, 1, 1] }
-        switch try a[\.curriculum] {
+        switch a[\.curriculum] {
         case "none": break
         case "auto":
             r.follow(TrainingRecipe.defaultStages)
