@@ -91,9 +91,14 @@ struct ParsedArguments<Options: CommandOptions> {
         return value
     }
 
-    /// Whether the option named `name` (one of `Options.all`) was given, with or without a value.
+    /// Whether `option` (one of `Options.all`) was given, with or without a value.
     func isGiven(_ option: DeclaredOption) -> Bool {
         flags.contains(option.name) || texts[option.name] != nil
+    }
+
+    /// Whether the option was given, with or without a value.
+    func isGiven<Value>(_ key: KeyPath<Options, Option<Value>>) -> Bool {
+        isGiven(options[keyPath: key])
     }
 
     /// The command line for provenance records, shell-quoted: `lens COMMAND ARGUMENTS…`, also

@@ -154,6 +154,11 @@ protocol CommandOptions {
 }
 
 extension CommandOptions {
+    /// The name of the option at `key` ("--steps"), for messages.
+    static func name<Value>(of key: KeyPath<Self, Option<Value>>) -> String {
+        Self()[keyPath: key].name
+    }
+
     /// Every option, in declaration order.
     static var all: [DeclaredOption] {
         let options = Mirror(reflecting: Self()).children.map { child -> DeclaredOption in

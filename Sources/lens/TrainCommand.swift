@@ -76,6 +76,8 @@ enum TrainCommand: LensCommand {
 
     static func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
 
+    /// Checks the outputs, starts or resumes the run, then trains until its last step, the
+    /// `--stop-after` count or a signal, checkpointing as it goes.
     static func run(_ a: ParsedArguments<Options>) throws {
         let out = try a.require(\.out)
         let snapshotEvery = try a[\.snapshotEvery]
@@ -117,8 +119,8 @@ enum TrainCommand: LensCommand {
 
     /// A fresh run: the recipe from the options, a model initialised from its seed.
     static func start(_ a: ParsedArguments<Options>) throws -> (Model, TrainingState, [String]) {
-        if let option = [\Options.resetHeads, \.resetHeadAttention].first(where: { a.isGiven(Options()[keyPath: $0]) }) {
-            throw UsageError("lens train: \(Options()[keyPath: option].name) re-initialises heads of a trained run, so it needs --resume")
+        if let option = [\Options.resetHeads, \.resetHeadAttention].first(where: { a.isGiven($0) }) {
+            throw UsageError("lens train: \(Options.name(of: option)) re-initialises heads of a trained run, so it needs --resume")
         }
         let recipe = try recipe(from: a)
         try recipe.validate()
@@ -146,7 +148,7 @@ enum TrainCommand: LensCommand {
         for (key, part) in [(\Options.resetHeads, HeadReset.Part.whole), (\.resetHeadAttention, .attention)] {
             guard let text = a[key] else { continue }
             guard let heads = try? HeadAblation.parse(text) else {
-                throw UsageError("lens train: \(Options()[keyPath: key].name) expects LAYER.HEAD pairs like 0.3,0.11, found \"\(text)\"")
+                throw UsageError("lens train: \(Options.name(of: key)) expects LAYER.HEAD pairs like 0.3,0.11, found \"\(text)\"")
             }
             try HeadReset.reset(heads, in: model, optimizer: &state.optimizer, seed: state.recipe.seed &+ UInt64(state.step), part: part)
             let what = part == .whole ? "heads" : "the attention (query, key, relative-position weights) of heads"
