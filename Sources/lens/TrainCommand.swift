@@ -101,7 +101,7 @@ enum TrainCommand: LensCommand {
             }
             r.initialisation = parsed == .normal ? nil : parsed
         }
-        if a.has("--all-factors") { r.factorWeights = [1, 1, 1, 1] }
+        if a.has("--all-factors") { r.factorWeights = Factor.lossWeights(counting: Set(Factor.allCases)) }
         switch a.string("--curriculum", default: "none") {
         case "none": break
         case "auto":
