@@ -21,3 +21,13 @@ public struct AnalysisRecording: Sendable, Equatable {
         ]
     }()
 }
+
+/// The hooks each analysis reads, as `lens run --hooks` values.
+public enum AnalysisHooks {
+    /// Slot sweeps: head values and attention of every layer.
+    public static let slotSweeps = "blocks.*.attn.hook_z,blocks.*.attn.hook_pattern"
+    /// The retrieval probe: attention of every layer.
+    public static let retrieval = "blocks.*.attn.hook_pattern"
+    /// The value grid: the layer-1 MLP and the value logits.
+    public static let valueGrid = "blocks.1.mlp.hook_post,hook_logits.value"
+}

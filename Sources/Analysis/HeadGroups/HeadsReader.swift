@@ -1,17 +1,7 @@
 import Transformer
 
-/// The hooks each analysis reads, as `lens run --hooks` values.
-public enum AnalysisHooks {
-    /// Slot sweeps: head values and attention of every layer.
-    public static let slotSweeps = "blocks.*.attn.hook_z,blocks.*.attn.hook_pattern"
-    /// The retrieval probe: attention of every layer.
-    public static let retrieval = "blocks.*.attn.hook_pattern"
-    /// The value grid: the layer-1 MLP and the value logits.
-    public static let valueGrid = "blocks.1.mlp.hook_post,hook_logits.value"
-}
-
-/// Head grouping from the slot-sweep dumps.
-public enum DumpHeads {
+/// Head grouping from the slot-sweep activation files.
+public enum HeadsReader {
     /// The four slots in report order.
     public static let slotOrder = ["var_0", "var_1", "var_2", "rhs"]
 
@@ -19,18 +9,18 @@ public enum DumpHeads {
     /// per sweep, head outputs at `rhs_pos` (hook_result, or hook_z through W_O from `weights`),
     /// r per context averaged over contexts, attention rows at `rhs_pos`, and the sweep accuracy
     /// (prediction at `rhs_pos` = `answer`, last recorded iteration).
-    public static func section(sweeps dumps: [AnalysisDump], weights: ModelWeights?, layers: Int,
+    public static func section(sweeps files: [ActivationFileInput], weights: ModelWeights?, layers: Int,
                                warnings: inout [String]) throws -> HeadsSection {
-        guard !dumps.isEmpty else {
-            throw AnalysisError.missingDumps(analysis: "heads", needed: "the slot sweeps slot_var0, slot_var1, slot_var2 and slot_rhs")
+        guard !files.isEmpty else {
+            throw AnalysisError.missingActivationFiles(analysis: "heads", needed: "the slot sweeps slot_var0, slot_var1, slot_var2 and slot_rhs")
         }
         var groupings: [HeadGrouping] = []
         for layer in 0..<max(layers, 1) {
             let z = "blocks.\(layer).attn.hook_z", result = "blocks.\(layer).attn.hook_result"
             let pattern = "blocks.\(layer).attn.hook_pattern"
-            let recorded = dumps.allSatisfy { $0.reader.hooks.contains(z) || $0.reader.hooks.contains(result) }
+            let recorded = files.allSatisfy { $0.reader.hooks.contains(z) || $0.reader.hooks.contains(result) }
             if !recorded {
-                guard layer == 0, let first = dumps.first(where: { !$0.reader.hooks.contains(z) && !$0.reader.hooks.contains(result) }) else {
+                guard layer == 0, let first = files.first(where: { !$0.reader.hooks.contains(z) && !$0.reader.hooks.contains(result) }) else {
                     warnings.append("heads: layer \(layer) is not grouped: not every slot sweep recorded \(z)")
                     continue
                 }
@@ -38,28 +28,28 @@ public enum DumpHeads {
             }
             var sweeps: [SlotSweep] = []
             var attention: [QueryPatterns] = []
-            for dump in dumps {
-                guard case .slotSweep(let slot) = dump.role else { continue }
-                let t = dump.lastIteration
-                let queries = try dump.meta("rhs_pos")
+            for file in files {
+                guard case .slotSweep(let slot) = file.role else { continue }
+                let t = file.lastIteration
+                let queries = try file.meta("rhs_pos")
                 let outputs: Tensor
-                if dump.reader.hooks.contains(result) {
-                    outputs = try dump.reader.activations(result, iteration: t, at: "rhs_pos")
+                if file.reader.hooks.contains(result) {
+                    outputs = try file.reader.activations(result, iteration: t, at: "rhs_pos")
                 } else {
                     guard let weights else {
-                        throw AnalysisError.needsModel(analysis: "heads", reason: "\(dump.path) records \(z) but not \(result), so W_O is needed to form the head outputs")
+                        throw AnalysisError.needsModel(analysis: "heads", reason: "\(file.path) records \(z) but not \(result), so W_O is needed to form the head outputs")
                     }
-                    outputs = try HeadOutputs.project(z: dump.reader.activations(z, iteration: t, at: "rhs_pos"),
+                    outputs = try HeadOutputs.project(z: file.reader.activations(z, iteration: t, at: "rhs_pos"),
                                                       outputWeight: weights.outputWeight(layer: layer))
                 }
-                let predicted = try dump.predictedValues(at: "rhs_pos")
-                let accuracy = try Statistics.accuracy(predicted: predicted, expected: dump.meta("answer"))
-                let contexts = dump.reader.metaKeys.contains("context") ? try dump.meta("context") : nil
+                let predicted = try file.predictedValues(at: "rhs_pos")
+                let accuracy = try Statistics.accuracy(predicted: predicted, expected: file.meta("answer"))
+                let contexts = file.reader.metaKeys.contains("context") ? try file.meta("context") : nil
                 sweeps.append(SlotSweep(slot: slot, outputs: outputs, accuracy: accuracy, contexts: contexts))
-                if dump.reader.hooks.contains(pattern) {
-                    attention.append(try QueryPatterns(rows: dump.reader.activations(pattern, iteration: t, at: "rhs_pos"), queries: queries))
+                if file.reader.hooks.contains(pattern) {
+                    attention.append(try QueryPatterns(rows: file.reader.activations(pattern, iteration: t, at: "rhs_pos"), queries: queries))
                 } else if layer == 0 {
-                    warnings.append("heads: \(dump.path) lacks \(pattern); entropy, offsets and clusters leave it out (record --hooks '\(AnalysisHooks.slotSweeps)')")
+                    warnings.append("heads: \(file.path) lacks \(pattern); entropy, offsets and clusters leave it out (record --hooks '\(AnalysisHooks.slotSweeps)')")
                 }
             }
             sweeps.sort { (slotOrder.firstIndex(of: $0.slot) ?? 9) < (slotOrder.firstIndex(of: $1.slot) ?? 9) }
