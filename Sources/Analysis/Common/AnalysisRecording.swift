@@ -12,12 +12,13 @@ public struct AnalysisRecording: Sendable, Equatable {
 
     /// The slot sweeps (heads), retrieval_distance (retrieval) and value_grid (fourier).
     public static let forAnalyses: [AnalysisRecording] = {
-        let slotHooks = ["blocks.*.attn.hook_z", "blocks.*.attn.hook_pattern"]
+        // The hooks come from AnalysisHooks, which the readers also name when a file lacks one.
+        func globs(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }
         return ["slot_var0", "slot_var1", "slot_var2", "slot_rhs"].map {
-            AnalysisRecording(probe: $0, hooks: slotHooks, positions: "probe")
+            AnalysisRecording(probe: $0, hooks: globs(AnalysisHooks.slotSweeps), positions: "probe")
         } + [
-            AnalysisRecording(probe: "retrieval_distance", hooks: ["blocks.*.attn.hook_pattern"], positions: "probe"),
-            AnalysisRecording(probe: "value_grid", hooks: ["blocks.1.mlp.hook_post", "hook_logits.value"], positions: "rhs_pos"),
+            AnalysisRecording(probe: "retrieval_distance", hooks: globs(AnalysisHooks.retrieval), positions: "probe"),
+            AnalysisRecording(probe: "value_grid", hooks: globs(AnalysisHooks.valueGrid), positions: "rhs_pos"),
         ]
     }()
 }
