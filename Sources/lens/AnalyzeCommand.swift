@@ -7,17 +7,17 @@ extension AnalysisError: UserInputError {}
 /// `lens analyze`: the three analyses on activation files.
 enum AnalyzeCommand: LensCommand {
     static let spec = CommandSpec<Options>(
-        name: "analyze", synopsis: "heads|retrieval|fourier|all DUMPS… [--model M] [--json OUT [--force]] [--causal N]",
+        name: "analyze", synopsis: "heads|retrieval|fourier|all FILES… [--model M] [--json OUT [--force]] [--causal N]",
         summary: """
         Runs the analyses (docs/analysis.md) on activation files from lens run: layer-0 head
-        grouping (slot sweeps), layer-1 value retrieval with patching and ablation (retrieval and
-        slot dumps, plus the model), layer-1 MLP Fourier (value grid); decides which circuit the
+        grouping (slot sweeps), layer-1 value retrieval with patching and ablation (retrieval probe
+        and slot sweeps, plus the model), layer-1 MLP Fourier (value grid); decides which circuit the
         model grew. Prints a summary and warnings; --json writes the numbers.
         """,
-        positionals: ["ANALYSIS", "DUMPS…"], minimumPositionals: 2, maximumPositionals: 10_000)
+        positionals: ["ANALYSIS", "FILES…"], minimumPositionals: 2, maximumPositionals: 10_000)
 
     struct Options: CommandOptions {
-        let model = Option<String?>("--model", "M", help: "checkpoint for weights and causal checks (default: the dumps' model attribute)")
+        let model = Option<String?>("--model", "M", help: "checkpoint for weights and causal checks (default: the activation files' model attribute)")
         let json = Option<String?>("--json", "OUT", help: "write the analysis JSON to OUT (- for standard output; a device or FIFO is written in place)")
         let force = Option(flag: "--force", help: "replace --json OUT if it exists (once the new file is complete)")
         let causal = Option<Int>.causalSequences(help: "sequences for patching and ablation ({default}; 0 skips them)")
@@ -32,15 +32,15 @@ enum AnalyzeCommand: LensCommand {
         }
         let causal = try a[\.causal]
         let modelPath = a[\.model]
-        let dumps = Array(a.positionals.dropFirst())
+        let files = Array(a.positionals.dropFirst())
         // The output is checked before the analyses run, not after.
         let output = try a[\.json].flatMap { $0 == "-" ? nil : $0 }.map {
-            try OutputFile($0, what: "--json", force: a[\.force], inputs: dumps + [modelPath].compactMap { $0 },
+            try OutputFile($0, what: "--json", force: a[\.force], inputs: files + [modelPath].compactMap { $0 },
                            allowsStream: true)
         }
         let runner = AnalysisRunner(analyses: kinds, modelPath: modelPath, causalSequences: max(causal, 0), strict: kinds.count == 1)
         let started = Date()
-        let outcome = try runner.run(paths: dumps)
+        let outcome = try runner.run(paths: files)
         let seconds = Date().timeIntervalSince(started)
         let json = try jsonText(outcome.summary)
         if a[\.json] == "-" {

@@ -156,7 +156,7 @@ enum BenchCommand: LensCommand {
         }
         let sharded = ShardedBackpropagation(model: model)
         let step = timeStep({
-            _ = sharded.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
+            _ = sharded.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: Factor.lossWeights(counting: [.value]))
         }, gradient: sharded.gradientPointer)
         let trainTokens = Double(batch * length) / step.median
         results.figures["train_step_b32_l256_tokens_per_s"] = trainTokens
@@ -164,7 +164,7 @@ enum BenchCommand: LensCommand {
         results.rows.append(("training step 32 × 256 (\(sharded.shards) shards)", String(format: "%.0f tok/s, %.0f ms", trainTokens, step.median * 1000)))
         let backprop = Backpropagation(model: model)
         let blockStep = timeStep({
-            _ = backprop.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
+            _ = backprop.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: Factor.lossWeights(counting: [.value]))
         }, gradient: backprop.gradientPointer)
         let blockTokens = Double(batch * length) / blockStep.median
         results.figures["train_step_b32_l256_one_block_tokens_per_s"] = blockTokens
@@ -230,7 +230,7 @@ extension BenchCommand {
             }
         }
         var index = 0
-        // Each repetition writes its own file. A dump is kept after recording, so the main rows
+        // Each repetition writes its own file. An activation file is kept after recording, so the main rows
         // keep every file until the timing ends; the "deleted at once" row unlinks each file
         // inside the timed block, as this bench did before 2026-11-25 — on this VM that is about
         // twice as fast (the kernel drops the dirty pages instead of keeping them), which is why
@@ -245,7 +245,7 @@ extension BenchCommand {
                 let path = "\(directory)/record\(index).h5"
                 let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: ["blocks.*.attn.hook_pattern", "blocks.1.mlp.hook_post"],
                                             iterations: Array(0..<expansion.iterations), batchSize: batchSize, positions: .all)
-                let provenance = DumpProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
+                let provenance = ActivationFileProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
                 let writer = try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: level)
                 _ = try recorder.record(into: writer)
                 bytes = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.doubleValue ?? 0)
@@ -259,20 +259,20 @@ extension BenchCommand {
         }
     }
 
-    /// Each analysis on the demo's dumps (notebooks-data/demo, made by `lens demo`), when present.
+    /// Each analysis on the demo's activation files (notebooks-data/demo, made by `lens demo`), when present.
     static func benchAnalyses(quick: Bool, into results: inout Results) throws {
         let directory = "notebooks-data/demo"
         let names = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs", "retrieval_distance", "value_grid"]
         let paths = names.map { "\(directory)/\($0).h5" }
         guard paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
-            results.rows.append(("analyses", "skipped: run make demo first (it writes the dumps they read)"))
+            results.rows.append(("analyses", "skipped: run make demo first (it writes the activation files they read)"))
             return
         }
         for kind in AnalysisKind.allCases {
             let runner = AnalysisRunner(analyses: [kind], causalSequences: 0)
             let timing = try time(repetitions: quick ? 1 : 3, warmup: 0) { _ = try runner.run(paths: paths) }
             results.figures["analysis_\(kind.rawValue)_seconds"] = timing.median
-            results.rows.append(("analysis \(kind.rawValue) (demo dumps, no causal checks)", String(format: "%.2f s", timing.median)))
+            results.rows.append(("analysis \(kind.rawValue) (demo activation files, no causal checks)", String(format: "%.2f s", timing.median)))
         }
     }
 }

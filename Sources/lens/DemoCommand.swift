@@ -40,21 +40,21 @@ enum DemoCommand: LensCommand {
         guard FileManager.default.fileExists(atPath: model) else {
             throw InputError("no model at \(model); train one with lens train --out \(model) or pass --model")
         }
-        let dumpDirectory = a[\.out]
+        let fileDirectory = a[\.out]
         let reportDirectory = a[\.report]
-        try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: fileDirectory, withIntermediateDirectories: true)
         let smoke = a[\.smoke]
 
-        print("== recording \(recordings.count) probes with \(model) into \(dumpDirectory)/")
-        var dumps: [String] = []
+        print("== recording \(recordings.count) probes with \(model) into \(fileDirectory)/")
+        var files: [String] = []
         for r in recordings {
-            let path = "\(dumpDirectory)/\(r.probe).h5"
+            let path = "\(fileDirectory)/\(r.probe).h5"
             try RunCommand.run(try parseArguments([r.probe, "--model", model, "--hooks", r.hooks, "--positions", r.positions,
                                                    "--iterations", r.iterations, "--compress", "gzip", "--out", path, "--force"], spec: RunCommand.spec))
-            dumps.append(path)
+            files.append(path)
         }
         print("\n== analyses and report")
-        let arguments = dumps + ["--model", model, "--out", reportDirectory, "--force", "--eval-samples", smoke ? "24" : "100", "--causal", smoke ? "32" : "128"]
+        let arguments = files + ["--model", model, "--out", reportDirectory, "--force", "--eval-samples", smoke ? "24" : "100", "--causal", smoke ? "32" : "128"]
         let (content, html) = try ReportCommand.generate(try parseArguments(arguments, spec: ReportCommand.spec))
         printHeadlines(content)
         print(String(format: "\nwhole demo: %@. Open %@ in a browser.", formatDuration(Date().timeIntervalSince(started)), html))

@@ -113,7 +113,7 @@ enum RunCommand: LensCommand {
                                run_iterations: expansion.iterations, batch: batch, compression: compression,
                                query_columns: recorder.queryColumns, ablated_heads: HeadAblation.text(recorder.ablatedHeads), sequences: expansion.count, length: expansion.length, probe: probe.name,
                                probe_file: probePath, slots: expansion.slots, meta: expansion.metaKeys)
-        let provenance = DumpProvenance(
+        let provenance = ActivationFileProvenance(
             command: a.commandLine, modelPath: modelPath,
             modelSHA256: try SHA256.hex(ofFile: modelPath), probe: probe.name,
             probeText: (try? String(contentsOfFile: probePath, encoding: .utf8)) ?? "",

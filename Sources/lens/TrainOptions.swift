@@ -1,4 +1,5 @@
 import Foundation
+import GraphTask
 import Training
 import Transformer
 
@@ -121,7 +122,7 @@ extension TrainCommand {
         if a[\.everyIteration] { r.everyIteration = true }
         if a[\.depthByParents] { r.depthCappedByParents = true }
         if let scheme = try a.given(\.initialisation) { r.initialisation = scheme == .normal ? nil : scheme }
-        if a[\.allFactors] { r.factorWeights = [1, 1, 1, 1] }
+        if a[\.allFactors] { r.factorWeights = Factor.lossWeights(counting: Set(Factor.allCases)) }
         switch a[\.curriculum] {
         case "none": break
         case "auto":
