@@ -54,7 +54,7 @@ while IFS= read -r model; do
         grep -E 'layer-0 head groups|layer-1 attention on operand values|circuit:' "$work/demo.txt" | sed 's/^ */  /'
         "$python" -c 'import json, sys
 e = json.load(open(sys.argv[1]))["analysis"]["circuit_evidence"]["evidence"]
-print("  evidence: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(e.items())))' "$work/report/analysis.json"
+print("  evidence: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in sorted(e.items())))' "$work/report/analysis.json"
     fi
     if [ "${EVAL:-0}" = 1 ]; then
         # Recurrent accuracy on fresh graphs of 12 and 16 nodes, by operand count ("operands
