@@ -11,7 +11,7 @@ import Transformer
 /// `lens bench`: throughput figures, each a median over repetitions, as a table or JSON.
 enum BenchCommand: LensCommand {
     static let spec = CommandSpec(
-        name: "bench", synopsis: "[--json] [--quick] [--python PY]",
+        name: "bench", synopsis: "[--json] [--quick] [--python PY] | --profile [--quick]",
         summary: """
         Measures forward throughput of the paper configuration (batch 1, 8, 32 × 64, 256, 1024
         tokens), one training step (forward + backward + AdamW) at 32 × 256 (data-parallel as in
@@ -23,6 +23,7 @@ enum BenchCommand: LensCommand {
             OptionSpec(name: "--json", value: nil, help: "print the figures as JSON"),
             OptionSpec(name: "--quick", value: nil, help: "fewer shapes and repetitions"),
             OptionSpec(name: "--python", value: "PY", help: "python with torch, numpy and h5py for the side-by-side run"),
+            OptionSpec(name: "--profile", value: nil, help: "only time one training step of the authors' recipe kernel by kernel (GEMMs, attention, softmax, LayerNorm, dropout, optimizer, data) and print where its time goes"),
         ])
 
     /// Median and spread of repeated timings, in seconds.
@@ -56,6 +57,10 @@ enum BenchCommand: LensCommand {
         let quick = a.has("--quick")
         let config = ModelConfig.paper
         let model = try Model.randomlyInitialised(config: config, seed: 1)
+        if a.has("--profile") {
+            profileTrainingStep(model: model, repetitions: quick ? 3 : 5)
+            return
+        }
         var figures: [String: Double] = [:]
         var rows: [(String, String)] = []
 

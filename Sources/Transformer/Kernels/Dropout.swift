@@ -76,6 +76,8 @@ func splitMix64(_ x: UInt64) -> UInt64 {
 /// 0 where a unit is dropped, 1/(1 − rate) where it is kept.
 func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ dropout: Dropout, batch: Int, length: Int, width: Int,
                  layer: Int, site: DropoutSite) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.residualDropout, since: profiled) }
     // A unit is dropped when 32 hash bits fall below rate · 2³² (two units per 64-bit hash).
     let threshold = UInt64(min(Double(dropout.rate), 1) * 4_294_967_296.0)
     let kept = 1 / (1 - dropout.rate)
@@ -100,11 +102,15 @@ func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ dropout: Dropout, ba
 
 /// out = x ⊙ mask (out may alias x).
 func dropoutForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.residualDropout, since: profiled) }
     for i in 0..<count { out[i] = x[i] * mask[i] }
 }
 
 /// dx = dOut ⊙ mask: the mask is the diagonal of the Jacobian (dx may alias dOut).
 func dropoutBackward(_ dx: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.residualDropout, since: profiled) }
     for i in 0..<count { dx[i] = dOut[i] * mask[i] }
 }
 

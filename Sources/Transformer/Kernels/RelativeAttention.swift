@@ -38,6 +38,8 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
     let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
+    // FLOPs of one item's L × L × Dh product and of one L × W × Dh relative-position product.
+    let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
     parallelRows(shape.batch * H, tasks: min(ComputeThreads.count, shape.batch * H)) { _, items in
       let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W + (dropping == nil ? 0 : L * L))
       defer { c2p.deallocate() }
@@ -49,12 +51,17 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
         let qh = q + b * L * D + h * Dh, kh = k + b * L * D + h * Dh, vh = v + b * L * D + h * Dh
         let p = pattern + item * L * L
         // Content scores for all pairs (the upper triangle is overwritten by the mask below).
+        var t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
                     1, qh, Int32(D), kh, Int32(D), 0, p, Int32(L))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(W), Int32(Dh),
                     1, qh, Int32(D), relK + h * Dh, Int32(D), 0, c2p, Int32(W))
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(W), Int32(Dh),
                     1, kh, Int32(D), relQ + h * Dh, Int32(D), 0, p2c, Int32(W))
+        Profiler.stop(.attentionRelativeGemm, since: t, flops: 2 * relativeFlops)
+        t = Profiler.start()
         for n in 0..<L {
             let row = p + n * L
             var maxScore = -Float.infinity
@@ -80,16 +87,23 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
             let inverse = 1 / sum
             for m in 0...n { row[m] *= inverse }
             for m in (n + 1)..<L { row[m] = 0 }
-            if let dropping {
-                let out = dropped + n * L
+        }
+        Profiler.stop(.softmax, since: t)
+        if let dropping {
+            t = Profiler.start()
+            for n in 0..<L {
+                let row = p + n * L, out = dropped + n * L
                 fillAttentionDropoutRow(out, dropping, sequence: b, layer: layer, head: h, query: n)
                 for m in 0...n { out[m] *= row[m] }
                 for m in (n + 1)..<L { out[m] = 0 }
             }
+            Profiler.stop(.attentionDropout, since: t)
         }
         // z_h = P · V_h (P after dropout when dropping)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, dropping == nil ? p : dropped, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
       }
     }
 }
@@ -110,6 +124,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
     let scale = shape.scale
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
+    let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
     parallelRows(B * H, tasks: min(ComputeThreads.count, B * H)) { _, items in
       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W + (dropping == nil ? 0 : L * L))
       defer { scratch.deallocate() }
@@ -122,11 +137,14 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         let qh = q + base, kh = k + base, vh = v + base, dzh = dz + base
         let dqh = dq + base, dkh = dk + base, dvh = dv + base
         let p = pattern + item * L * L
-        dc2p.initialize(repeating: 0, count: 2 * L * W)
         // dP = dZ Vᵀ (with dropout: the gradient of the dropped pattern, times the mask)
+        var t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
                     1, dzh, Int32(D), vh, Int32(D), 0, ds, Int32(L))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         if let dropping {
+            t = Profiler.start()
+            defer { Profiler.stop(.attentionDropout, since: t) }
             for n in 0..<L {
                 let factors = dropped + n * L, row = ds + n * L, prow = p + n * L
                 fillAttentionDropoutRow(factors, dropping, sequence: b, layer: layer, head: h, query: n)
@@ -138,9 +156,13 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
             }
         }
         // dV = Pᵀ dZ (P after dropout when dropping)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, dropping == nil ? p : UnsafePointer(dropped), Int32(L), dzh, Int32(D), 0, dvh, Int32(D))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         // Softmax backward, scaled; then scatter into the relative-position buckets.
+        t = Profiler.start()
+        dc2p.initialize(repeating: 0, count: 2 * L * W)
         for n in 0..<L {
             let prow = p + n * L, row = ds + n * L
             var dot: Float = 0
@@ -154,13 +176,21 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
             }
             for m in (n + 1)..<L { row[m] = 0 }
         }
+        Profiler.stop(.softmax, since: t)
         // dQ = dS K + dC2P Rk ;  dK = dSᵀ Q + dP2C Rq
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, ds, Int32(L), kh, Int32(D), 0, dqh, Int32(D))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
                     1, dc2p, Int32(W), relK + h * Dh, Int32(D), 1, dqh, Int32(D))
+        Profiler.stop(.attentionRelativeGemm, since: t, flops: relativeFlops)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, ds, Int32(L), qh, Int32(D), 0, dkh, Int32(D))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
                     1, dp2c, Int32(W), relQ + h * Dh, Int32(D), 1, dkh, Int32(D))
         // Per-sequence partials of dRk = dC2Pᵀ Q and dRq = dP2Cᵀ K (head h's columns only).
@@ -168,8 +198,11 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                     1, dc2p, Int32(W), qh, Int32(D), 0, partialK + b * W * D + h * Dh, Int32(D))
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(W), Int32(Dh), Int32(L),
                     1, dp2c, Int32(W), kh, Int32(D), 0, partialQ + b * W * D + h * Dh, Int32(D))
+        Profiler.stop(.attentionRelativeGemm, since: t, flops: 3 * relativeFlops)
       }
     }
+    let t = Profiler.start()
+    defer { Profiler.stop(.elementwise, since: t) }
     for b in 0..<B {
         let pk = partialK + b * W * D, pq = partialQ + b * W * D
         for i in 0..<(W * D) { dRelK[i] += pk[i]; dRelQ[i] += pq[i] }
