@@ -64,16 +64,8 @@ enum BenchCommand: LensCommand {
         var figures: [String: Double] = [:]
         var rows: [(String, String)] = []
 
-        // The machine's ceiling: one 1024³ sgemm over both cores.
-        let n = 1024
-        let a1 = [Float](repeating: 0.5, count: n * n), b1 = [Float](repeating: 0.25, count: n * n)
-        var c1 = [Float](repeating: 0, count: n * n)
-        let sgemm = time(repetitions: quick ? 3 : 7) {
-            a1.withUnsafeBufferPointer { pa in b1.withUnsafeBufferPointer { pb in c1.withUnsafeMutableBufferPointer { pc in
-                benchGemm(n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
-            } } }
-        }
-        let ceiling = 2 * Double(n * n * n) / sgemm.median / 1e9
+        // The machine's ceiling: one 1024³ sgemm over both cores (the best repetition).
+        let ceiling = sgemmGflops(repetitions: quick ? 3 : 7)
         figures["sgemm_1024_gflops"] = ceiling
         rows.append(("sgemm 1024³ (ceiling)", String(format: "%.1f GFLOP/s", ceiling)))
 
@@ -122,6 +114,8 @@ enum BenchCommand: LensCommand {
         // One training step at 32 × 256: forward, backward, AdamW. Data-parallel as in `lens
         // train` (one shard of sequences per core), and for comparison as one block whose kernels
         // each split their rows over the cores (the trainer's path before data parallelism).
+        // In a block of its own, so that its buffers are freed before the targets' step.
+        do {
         let batch = 32, length = 256
         let inputs = benchTokens(config, batch: batch, length: length)
         let weights = [Float](repeating: 1, count: batch * length)
@@ -148,6 +142,7 @@ enum BenchCommand: LensCommand {
         let blockTokens = Double(batch * length) / blockStep.median
         figures["train_step_b32_l256_one_block_tokens_per_s"] = blockTokens
         rows.append(("training step 32 × 256 (one block)", String(format: "%.0f tok/s, %.0f ms", blockTokens, blockStep.median * 1000)))
+        }
 
         // HDF5: appending float32 rows of one sequence's MLP activations to an extendable dataset.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
@@ -170,6 +165,8 @@ enum BenchCommand: LensCommand {
         rows.append(("HDF5 append (1 MB rows)", String(format: "%.0f MB/s", megabytes / h5.median)))
 
         try benchRecording(model: model, quick: quick, directory: directory.path, figures: &figures, rows: &rows)
+        let targets = try benchTargets(model: model, quick: quick, directory: directory.path, figures: &figures)
+        let targetText = targetLines(targets, figures: figures, repetitions: quick ? 3 : 5)
         try benchAnalyses(quick: quick, figures: &figures, rows: &rows)
 
         if let python = a.string("--python") {
@@ -178,6 +175,7 @@ enum BenchCommand: LensCommand {
                 print(try jsonText(SideBySide(latentlens: figures, pytorch: reference.figures, notes: reference.notes)))
             } else {
                 printComparison(latentLens: figures, pytorch: reference.figures, notes: reference.notes, shapes: shapes)
+                for line in targetText { print(line) }
             }
             return
         }
@@ -186,6 +184,7 @@ enum BenchCommand: LensCommand {
         } else {
             let width = rows.map(\.0.count).max() ?? 0
             for (name, value) in rows { print(name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value) }
+            for line in targetText { print(line) }
         }
     }
 }
@@ -196,19 +195,9 @@ extension BenchCommand {
     /// the same sequences, uncompressed and with gzip.
     static func benchRecording(model: Model, quick: Bool, directory: String,
                                figures: inout [String: Double], rows: inout [(String, String)]) throws {
-        let probe = try ProbeParser.load(path: try RunCommand.resolveProbe("slot_var0"))
-        var expansion = try probe.expand(vocabulary: model.config.vocabulary)
-        let count = min(expansion.sequences.count, quick ? 32 : 96)
-        expansion.sequences = Array(expansion.sequences.prefix(count))
-        for key in expansion.meta.keys { expansion.meta[key] = Array((expansion.meta[key] ?? []).prefix(count)) }
-        let batchSize = 16
-        let plain = try time(repetitions: quick ? 2 : 3) {
-            for start in stride(from: 0, to: count, by: batchSize) {
-                let batch = TokenBatch(sequences: Array(expansion.sequences[start..<min(count, start + batchSize)]), vocabulary: expansion.vocabulary,
-                                       padTo: expansion.length)
-                _ = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: expansion.iterations)
-            }
-        }
+        let recording = try RecordingBench(model: model, quick: quick)
+        let count = recording.count
+        let plain = try time(repetitions: quick ? 2 : 3) { try recording.plainForward() }
         var index = 0
         // Each repetition writes its own file. A dump is kept after recording, so the main rows
         // keep every file until the timing ends; the "deleted at once" row unlinks each file
@@ -223,11 +212,7 @@ extension BenchCommand {
             let timing = try time(repetitions: quick ? 2 : 3) {
                 index += 1
                 let path = "\(directory)/record\(index).h5"
-                let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: ["blocks.*.attn.hook_pattern", "blocks.1.mlp.hook_post"],
-                                            iterations: Array(0..<expansion.iterations), batchSize: batchSize, positions: .all)
-                let provenance = DumpProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
-                let writer = try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: level)
-                _ = try recorder.record(into: writer)
+                try recording.record(path: path, compression: level)
                 bytes = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.doubleValue ?? 0)
                 if keep { written.append(path) } else { try? FileManager.default.removeItem(atPath: path) }
             }
@@ -236,6 +221,44 @@ extension BenchCommand {
             figures["record_\(label)_mb_per_s"] = bytes / 1e6 / timing.median
             rows.append(("recording \(count) seq, \(label.replacingOccurrences(of: "_deleted", with: ", file deleted at once"))", String(format: "%.2f× the plain forward pass (%.2f s vs %.2f s), %.0f MB/s written",
                                                                   overhead, timing.median, plain.median, bytes / 1e6 / timing.median)))
+        }
+    }
+
+    /// The recorder's workload: the first sequences of slot_var0 with the demo's hooks (attention
+    /// patterns of both layers, the layer-1 MLP activations, every position), batch 16.
+    struct RecordingBench {
+        let model: Model
+        let probe: Probe
+        let expansion: ProbeExpansion
+        let batchSize = 16
+        var count: Int { expansion.sequences.count }
+
+        init(model: Model, quick: Bool) throws {
+            self.model = model
+            probe = try ProbeParser.load(path: try RunCommand.resolveProbe("slot_var0"))
+            var expansion = try probe.expand(vocabulary: model.config.vocabulary)
+            let count = min(expansion.sequences.count, quick ? 32 : 96)
+            expansion.sequences = Array(expansion.sequences.prefix(count))
+            for key in expansion.meta.keys { expansion.meta[key] = Array((expansion.meta[key] ?? []).prefix(count)) }
+            self.expansion = expansion
+        }
+
+        /// The same sequences through the recurrent forward pass, nothing recorded.
+        func plainForward() throws {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let batch = TokenBatch(sequences: Array(expansion.sequences[start..<min(count, start + batchSize)]), vocabulary: expansion.vocabulary,
+                                       padTo: expansion.length)
+                _ = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: expansion.iterations)
+            }
+        }
+
+        /// Records them into a new file at `path`, as `lens run` does.
+        func record(path: String, compression: Int?) throws {
+            let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: ["blocks.*.attn.hook_pattern", "blocks.1.mlp.hook_post"],
+                                        iterations: Array(0..<expansion.iterations), batchSize: batchSize, positions: .all)
+            let provenance = DumpProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
+            let writer = try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: compression)
+            _ = try recorder.record(into: writer)
         }
     }
 

@@ -1,0 +1,72 @@
+import Foundation
+import Transformer
+
+// The three targets of the runtime against the machine itself (docs/benchmarks.md), each a
+// ratio of two figures measured side by side: the repetitions interleave every figure, and each
+// figure is the best of its repetitions, so that background load that comes and goes hits both
+// sides of a ratio alike and the best repetitions are the least disturbed.
+
+/// One target: a ratio, what it must reach, and whether higher is better.
+struct BenchTarget {
+    let key: String, label: String
+    let ratio: Double, target: Double
+    let higherIsBetter: Bool
+    var met: Bool { higherIsBetter ? ratio >= target : ratio <= target }
+    var line: String {
+        String(format: "%@: %.2f (target %@ %.2f) %@", label, ratio, higherIsBetter ? "≥" : "≤", target, met ? "met" : "missed")
+    }
+}
+
+extension BenchCommand {
+    /// Measures the three ratios in one interleaved loop and adds their figures.
+    static func benchTargets(model: Model, quick: Bool, directory: String, figures: inout [String: Double]) throws -> [BenchTarget] {
+        let step = AuthorsTrainingStep(model: model)
+        let recording = try RecordingBench(model: model, quick: quick)
+        let (batch, length) = (32, 256)
+        let ids = benchTokens(model.config, batch: batch, length: length)
+        step.run()
+        _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1)
+        try recording.plainForward()
+        var best = [String: Double]()
+        func keep(_ key: String, _ t: Double) { best[key] = min(best[key] ?? .infinity, t) }
+        var kept: [String] = []
+        defer { for path in kept { try? FileManager.default.removeItem(atPath: path) } }
+        for rep in 0..<(quick ? 3 : 5) {
+            keep("sgemm", 2 * pow(1024, 3) / 1e9 / sgemmGflops(repetitions: 1))
+            keep("train", try seconds { step.run() })
+            keep("forward", try seconds { _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1) })
+            keep("plain", try seconds { try recording.plainForward() })
+            // A dump is kept after recording, so every file stays until the loop ends.
+            let path = "\(directory)/target\(rep).h5"
+            keep("record", try seconds { try recording.record(path: path, compression: nil) })
+            kept.append(path)
+        }
+        let sgemm = 2 * pow(1024, 3) / 1e9 / (best["sgemm"] ?? .infinity)
+        let train = step.flops / 1e9 / (best["train"] ?? .infinity)
+        let forward = Double(batch * length) * forwardFlopsPerToken(model.config, length: length) / 1e9 / (best["forward"] ?? .infinity)
+        let record = (best["record"] ?? 0) / (best["plain"] ?? 1)
+        figures["target_sgemm_gflops"] = sgemm
+        figures["target_train_useful_gflops"] = train
+        figures["target_train_tokens_per_s"] = Double(step.tokens) / (best["train"] ?? .infinity)
+        figures["target_forward_b32_l256_gflops"] = forward
+        figures["target_record_seconds"] = best["record"]
+        figures["target_plain_forward_seconds"] = best["plain"]
+        let targets = [
+            BenchTarget(key: "target_train_ratio", label: "training step (authors' recipe) useful GFLOP/s ÷ sgemm", ratio: train / sgemm, target: 0.75, higherIsBetter: true),
+            BenchTarget(key: "target_forward_ratio", label: "forward 32 × 256 GFLOP/s ÷ sgemm", ratio: forward / sgemm, target: 0.75, higherIsBetter: true),
+            BenchTarget(key: "target_record_ratio", label: "recording, dump kept ÷ plain forward", ratio: record, target: 1.25, higherIsBetter: false),
+        ]
+        for t in targets { figures[t.key] = t.ratio }
+        return targets
+    }
+
+    /// The targets as table lines, with the figures each ratio divides.
+    static func targetLines(_ targets: [BenchTarget], figures: [String: Double], repetitions: Int) -> [String] {
+        var lines = [String(format: "targets, measured side by side (best of %d interleaved repetitions): sgemm 1024³ %.1f GFLOP/s; training step %.1f useful GFLOP/s (%.0f tokens/s); forward 32 × 256 %.1f GFLOP/s; recording %.3f s against %.3f s plain",
+                            repetitions, figures["target_sgemm_gflops"] ?? 0, figures["target_train_useful_gflops"] ?? 0,
+                            figures["target_train_tokens_per_s"] ?? 0, figures["target_forward_b32_l256_gflops"] ?? 0,
+                            figures["target_record_seconds"] ?? 0, figures["target_plain_forward_seconds"] ?? 0)]
+        lines += targets.map { "  " + $0.line }
+        return lines
+    }
+}
