@@ -184,13 +184,20 @@ public final class Trainer {
         return lastCheckpoint
     }
 
-    /// The dropout of step `step`, nil when the recipe has none. Its masks are a function of the
-    /// run's seed and the step alone, so a resumed run draws the same masks without saving any
-    /// generator state (and the data generator's stream is untouched).
+    /// The dropout and attention temperature of step `step`, nil when the recipe has neither. Its
+    /// masks are a function of the run's seed and the step alone, so a resumed run draws the same
+    /// masks without saving any generator state (and the data generator's stream is untouched).
     func dropout(at step: Int) -> Dropout? {
         let rate = state.recipe.dropoutRate, attentionRate = state.recipe.attentionDropoutRate
-        guard rate > 0 || attentionRate > 0 else { return nil }
-        return Dropout(rate: rate, seed: Dropout.stepSeed(runSeed: state.recipe.seed, step: step), attentionRate: attentionRate)
+        let temperature = attentionTemperature(at: step)
+        guard rate > 0 || attentionRate > 0 || temperature != 1 else { return nil }
+        return Dropout(rate: rate, seed: Dropout.stepSeed(runSeed: state.recipe.seed, step: step), attentionRate: attentionRate,
+                       attentionTemperature: temperature)
+    }
+
+    /// The attention temperature of step `step` (1 without an anneal in the recipe).
+    public func attentionTemperature(at step: Int) -> Float {
+        state.recipe.attentionTemperature?.value(at: step) ?? 1
     }
 
     /// Moves to the next curriculum stage once computed nodes are mastered in the current one.

@@ -57,6 +57,8 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     /// Cap the depth as the authors' generator does, by drawing operands only among nodes of
     /// depth below `maxDepth`, instead of redrawing graphs deeper than it (nil means false).
     public var depthCappedByParents: Bool?
+    /// Attention scores divided by an annealed temperature during training (nil: τ = 1 always).
+    public var attentionTemperature: AttentionTemperature?
 
     public init() {}
 
@@ -153,6 +155,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         }
         try checkDropout(dropoutRate, "--dropout", "a unit")
         try checkDropout(attentionDropoutRate, "--attention-dropout", "an attention weight")
+        if let problem = attentionTemperature?.problem { throw TrainingError.invalidSetting(problem) }
         for stage in stages {
             try check(stage.leaves >= 1 && stage.minNodes > stage.leaves && stage.maxNodes >= stage.minNodes && stage.maxNodes <= names,
                       "curriculum stage \"\(stage)\" needs 1 ≤ leaves < min-nodes ≤ max-nodes ≤ names")

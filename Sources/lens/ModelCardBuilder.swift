@@ -49,6 +49,9 @@ enum ModelCardBuilder {
             if recipe.dropoutRate > 0 { dropouts.append(String(format: "%g on attention and MLP outputs", recipe.dropoutRate)) }
             if recipe.attentionDropoutRate > 0 { dropouts.append(String(format: "%g on attention weights", recipe.attentionDropoutRate)) }
             training.append(("dropout", dropouts.isEmpty ? "none" : dropouts.joined(separator: ", ")))
+            if let anneal = recipe.attentionTemperature {
+                training.append(("attention temperature (training only)", "scores divided by τ annealed linearly \(anneal); the model is evaluated and recorded at τ = 1"))
+            }
             training.append(("initial weights", recipe.initialisation == .pytorch
                 ? "PyTorch module defaults (embeddings N(0, 1), linear maps U(±1/√in))" : "N(0, 0.02), biases 0 (GPT-2 style)"))
         }

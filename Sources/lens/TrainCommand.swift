@@ -49,6 +49,7 @@ enum TrainCommand: LensCommand {
             OptionSpec(name: "--operand-lookup", value: nil, help: "also supervise operand occurrences with their values (grows the mirrored circuit; contrast models only)"),
             OptionSpec(name: "--all-factors", value: nil, help: "also supervise the syntax, variable and operation factors"),
             OptionSpec(name: "--attention-dropout", value: "P", help: "drop attention weights with probability P in training (default 0; the authors: 0.1, with --dropout 0.1)"),
+            OptionSpec(name: "--attention-temperature", value: "T0:STEPS", help: "divide every attention score by a temperature annealed linearly from T0 to 1 over STEPS steps, in training only (default: none, τ = 1; a generic remedy for heads that harden early, research/training-history.md); on --resume the anneal starts at the resume step"),
             OptionSpec(name: "--depth-by-parents", value: nil, help: "keep graphs within --max-depth as the authors' generator does, by drawing operands only among nodes shallower than it, instead of redrawing deeper graphs (which favours shallow ones)"),
             OptionSpec(name: "--every-iteration", value: nil, help: "supervise every iteration of each graph in one step (exact teacher-forced states t = 0 … depth, no frontier states), as the authors' trainer does; a step then holds --batch graphs and about (depth + 1) × as many sequences"),
             OptionSpec(name: "--checkpoint-every", value: "N", help: "steps between checkpoints (default 500)"),
@@ -93,6 +94,7 @@ enum TrainCommand: LensCommand {
         if let rate = try a.double("--dropout") { r.dropout = Float(rate) }
         if let rate = try a.double("--attention-dropout") { r.attentionDropout = Float(rate) }
         if let fraction = try a.double("--final-lr-fraction") { r.finalLearningRateFraction = Float(fraction) }
+        r.attentionTemperature = try attentionTemperature(a, fromStep: 0)
         if a.has("--every-iteration") { r.everyIteration = true }
         if a.has("--depth-by-parents") { r.depthCappedByParents = true }
         if let scheme = a.string("--init") {
@@ -169,6 +171,15 @@ enum TrainCommand: LensCommand {
         }
     }
 
+    /// The anneal `--attention-temperature T0:STEPS` asks for, beginning at `fromStep` (nil: none given).
+    static func attentionTemperature(_ a: ParsedArguments, fromStep: Int) throws -> AttentionTemperature? {
+        guard let text = a.string("--attention-temperature") else { return nil }
+        guard let anneal = AttentionTemperature(text, fromStep: fromStep) else {
+            throw UsageError("lens train: --attention-temperature expects T0:STEPS like 3:15000 (a starting temperature and the steps to anneal to 1 over), found \"\(text)\"")
+        }
+        return anneal
+    }
+
     /// Refuses a recipe whose one step could not fit in this machine's memory (a step cannot be
     /// interrupted, so a step that swaps for hours would also ignore Ctrl-C), saying how much it needs.
     static func checkStepMemory(recipe: TrainingRecipe, config: ModelConfig) throws {
@@ -178,6 +189,9 @@ enum TrainCommand: LensCommand {
             throw UsageError("lens train: one step of --batch \(recipe.batchSize) needs about \(gigabytes(needed)) of activations, more than this machine's \(gigabytes(available)) of memory; use a smaller --batch")
         }
     }
+
+    /// `  τ 2.50` on a progress line while an attention temperature is annealing, nothing at τ = 1.
+    static func temperatureNote(_ τ: Float) -> String { τ == 1 ? "" : String(format: "  τ %.2f", τ) }
 
     static func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
 
@@ -216,6 +230,9 @@ enum TrainCommand: LensCommand {
             // shape and position; the command history records the change).
             if let rate = try a.double("--lr") { state.recipe.learningRate = Float(rate) }
             if let fraction = try a.double("--final-lr-fraction") { state.recipe.finalLearningRateFraction = Float(fraction) }
+            // A temperature anneal may start on resume (to soften a run's hardened heads); it
+            // begins at the resume step, so the steps already trained keep the τ they had.
+            if let anneal = try attentionTemperature(a, fromStep: state.step) { state.recipe.attentionTemperature = anneal }
             if let decay = try a.double("--weight-decay") {
                 state.recipe.weightDecay = Float(decay)
                 state.optimizer.weightDecay = Float(decay)
@@ -275,6 +292,7 @@ enum TrainCommand: LensCommand {
             let line = String(format: "step %d/%d  loss %.4f  value acc %.3f  computable acc %.3f  computed-node acc %.3f  |g| %.2f  lr %.2e  %.0f seq/s  %.0f tok/s  ETA %@",
                               step, total, w.meanLoss, w.valueAccuracy, w.computableAccuracy, w.computedAccuracy, w.gradientNorm / Double(max(w.steps, 1)),
                               Double(trainer.learningRate), w.sequencesPerSecond, w.tokensPerSecond, formatDuration(eta))
+                + temperatureNote(trainer.attentionTemperature(at: step))
             if stdoutIsTerminal {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
             } else {

@@ -147,6 +147,9 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
                                         ("--dropout", "abc", "--dropout expects a number"),
                                         ("--attention-dropout", "1", "--attention-dropout must lie in [0, 1)"),
                                         ("--final-lr-fraction", "2", "--final-lr-fraction must lie in 0...1"),
+                                        ("--attention-temperature", "3", "--attention-temperature expects T0:STEPS"),
+                                        ("--attention-temperature", "0:100", "--attention-temperature needs a starting temperature in (0, 100]"),
+                                        ("--attention-temperature", "3:0", "--attention-temperature needs 1...1099511627776 steps"),
                                         ("--init", "xavier", "--init must be normal or pytorch")] {
             let result = try runLens(tinyTraining + [flag, value], in: dir)
             #expect(result.status == 2, "\(flag) \(value): \(result.error)")
@@ -239,6 +242,14 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         let resumed = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--final-lr-fraction", "0.5", "--stop-after", "1"], in: dir)
         #expect(resumed.status == 0, "\(resumed.error)")
         #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.finalLearningRateFraction == 0.5)
+        // An attention temperature given on resume anneals from the resume step (3 here), and
+        // the progress line shows τ while it does (that of the next step, as the rate it shows).
+        let hot = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--attention-temperature", "2:10",
+                               "--stop-after", "1", "--log-every", "1"], in: dir)
+        #expect(hot.status == 0, "\(hot.error)")
+        #expect(hot.output.contains("τ 1.90"), "\(hot.output)")
+        #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.attentionTemperature
+                == AttentionTemperature(initial: 2, steps: 10, fromStep: 3))
     }
 
     @Test func ctrlCDuringTrainingLeavesAResumableCheckpoint() throws {

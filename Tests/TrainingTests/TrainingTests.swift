@@ -273,6 +273,53 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         #expect(try train(0.1) != plain)
     }
 
+    /// An attention temperature mid-anneal, saved in the recipe, gives the same steps after a
+    /// resume (the anneal ends at step 20 of 30, so the resume crosses τ > 1 and τ = 1 alike).
+    @Test func resumeContinuesBitForBitWithAnAttentionTemperature() throws {
+        var recipe = tinyRecipe(steps: 30)
+        recipe.attentionTemperature = AttentionTemperature(initial: 3, steps: 20)
+        try checkResumeContinuesBitForBit(recipe: recipe)
+    }
+
+    /// The anneal reaches training while it runs, and outside it (τ = 1) the run is exactly the
+    /// run without one.
+    @Test func anAttentionTemperatureChangesTrainingOnlyWhileItAnneals() throws {
+        func train(_ anneal: AttentionTemperature?) throws -> [Float] {
+            var recipe = tinyRecipe(steps: 5)
+            recipe.attentionDropout = 0.1
+            recipe.attentionTemperature = anneal
+            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
+            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
+            return model.parameters
+        }
+        let plain = try train(nil)
+        #expect(try train(AttentionTemperature(initial: 3, steps: 10, fromStep: 100)) == plain)
+        #expect(try train(AttentionTemperature(initial: 1, steps: 10)) == plain)
+        #expect(try train(AttentionTemperature(initial: 3, steps: 10)) != plain)
+    }
+
+    /// τ falls linearly from its start to 1 and stays there; the recipe refuses impossible ones.
+    @Test func theAttentionTemperatureAnnealsLinearlyToOne() throws {
+        let anneal = AttentionTemperature(initial: 3, steps: 100, fromStep: 50)
+        #expect(anneal.value(at: 0) == 1)
+        #expect(anneal.value(at: 50) == 3)
+        #expect(anneal.value(at: 100) == 2)
+        #expect(anneal.value(at: 149) > 1)
+        #expect(anneal.value(at: 150) == 1)
+        #expect(anneal.value(at: 10_000) == 1)
+        #expect(AttentionTemperature("3:15000") == AttentionTemperature(initial: 3, steps: 15_000))
+        #expect(AttentionTemperature("3") == nil && AttentionTemperature("x:5") == nil && AttentionTemperature("3:5:1") == nil)
+        for bad in [AttentionTemperature(initial: 0, steps: 10), AttentionTemperature(initial: .nan, steps: 10),
+                    AttentionTemperature(initial: 2, steps: 0)] {
+            var recipe = tinyRecipe(steps: 5)
+            recipe.attentionTemperature = bad
+            #expect(throws: TrainingError.self) { try recipe.validate() }
+        }
+        // Recipes saved before it existed decode without one.
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(tinyRecipe(steps: 5))) as? [String: Any]
+        #expect(json?["attentionTemperature"] == nil)
+    }
+
     func checkResumeContinuesBitForBit(recipe: TrainingRecipe) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-resume-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

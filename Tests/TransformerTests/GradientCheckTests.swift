@@ -54,6 +54,48 @@ func randomTokens(_ config: ModelConfig, batch: Int, length: Int, seed: UInt64) 
         try checkEveryParameterTensor(dropout: Dropout(rate: 0.2, seed: 13, attentionRate: 0.3))
     }
 
+    /// And with an attention temperature τ ≠ 1 dividing every score, alone and with attention dropout.
+    @Test func everyParameterTensorMatchesFiniteDifferencesWithAnAttentionTemperature() throws {
+        try checkEveryParameterTensor(dropout: Dropout(rate: 0, seed: 14, attentionTemperature: 1.7))
+        try checkEveryParameterTensor(dropout: Dropout(rate: 0, seed: 15, attentionRate: 0.3, attentionTemperature: 0.6))
+    }
+
+    /// Dividing the scores by τ = 2 is, exactly, halving the query map and the relative query
+    /// table's map (s = (q·k + q·Rk + k·Rq) · scale, and halving is exact in floating point): the
+    /// loss is the same bit for bit, the halved maps' gradients are twice the τ model's, and every
+    /// other gradient is the same. This checks the temperature against a model built another way.
+    @Test func aTemperatureOfTwoIsTheModelWithHalvedQueries() throws {
+        let config = tinyConfig()
+        let model = try randomModel(config, seed: 8)
+        let halved = try randomModel(config, seed: 8)
+        let blocks = halved.layout.blocks
+        let queryMaps = Set(blocks.flatMap { [$0.qWeight, $0.qBias, $0.relQWeight, $0.relQBias] })
+        var values = halved.parameters
+        for slot in halved.layout.slots where queryMaps.contains(slot.offset) {
+            for i in slot.offset..<(slot.offset + slot.count) { values[i] *= 0.5 }
+        }
+        halved.parameters = values
+        let inputs = randomTokens(config, batch: 2, length: 9, seed: 9), targets = randomTokens(config, batch: 2, length: 9, seed: 10)
+        let weights = [Float](repeating: 1, count: 18)
+        func run(_ m: Model, _ dropout: Dropout?) -> (Double, [Float]) {
+            let bp = Backpropagation(model: m)
+            let loss = bp.lossAndGradient(inputs: inputs, targets: targets, positionWeights: weights, batch: 2, length: 9,
+                                          factorWeights: [0.5, 1, 0.25, 2], dropout: dropout).loss
+            return (loss, bp.gradient)
+        }
+        let (hot, hotGradient) = run(model, Dropout(rate: 0, seed: 1, attentionTemperature: 2))
+        let (plain, plainGradient) = run(halved, nil)
+        #expect(hot == plain)
+        #expect(queryMaps.count == 4 * config.layers)
+        for slot in model.layout.slots {
+            let factor: Float = queryMaps.contains(slot.offset) ? 2 : 1
+            let range = slot.offset..<(slot.offset + slot.count)
+            #expect(range.allSatisfy { hotGradient[$0] * factor == plainGradient[$0] }, "\(slot.name)")
+        }
+        // And τ = 2 is not the plain model: the temperature reaches the kernels.
+        #expect(run(model, nil).0 != hot)
+    }
+
     /// Attention dropout changes the loss and gradient (the masks reach the kernel), and its
     /// rate 0 is exactly no dropout.
     @Test func attentionDropoutChangesTheGradient() throws {

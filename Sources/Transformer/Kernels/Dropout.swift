@@ -4,6 +4,11 @@
 // each weight p[h,n,m] is dropped or scaled before z = p·v, as the paper's authors trained.
 // Training only: `Model.run` never passes a `Dropout`.
 //
+// The same value carries the step's attention temperature τ (training only too): every score
+// of every head is divided by τ before the softmax, so τ > 1 keeps patterns soft early in a run
+// and τ = 1 is exactly the plain pass. It rides here because this is the one per-step training
+// setting that already reaches both attention kernels, through every data-parallel shard.
+//
 // The masks come from a counter-based hash rather than a sequential generator: each mask
 // entry is a pure function of (step seed, sequence index in the whole batch, position, layer,
 // site, unit). So they do not depend on how many threads fill them, on how a batch is split
@@ -18,6 +23,8 @@ public struct Dropout: Sendable, Equatable {
     public var attentionRate: Float
     /// Seed of this step's masks (see `stepSeed(runSeed:step:)`).
     public var seed: UInt64
+    /// Divisor of every attention score before the softmax, > 0 (1: the plain model's scores).
+    public var attentionTemperature: Float
     /// For each sequence of this block, its index in the whole batch (nil: the block is the
     /// batch). A trainer that splits a batch into shards — the data-parallel step sorts the
     /// sequences by length first — passes each shard's members, so every sequence gets the mask
@@ -25,12 +32,14 @@ public struct Dropout: Sendable, Equatable {
     public var sequences: [Int]?
 
     /// Dropout with probability `rate` on sublayer outputs and `attentionRate` on attention
-    /// weights, masks drawn from `seed`.
-    public init(rate: Float, seed: UInt64, sequences: [Int]? = nil, attentionRate: Float = 0) {
+    /// weights, masks drawn from `seed`, and attention scores divided by `attentionTemperature`.
+    public init(rate: Float, seed: UInt64, sequences: [Int]? = nil, attentionRate: Float = 0,
+                attentionTemperature: Float = 1) {
         self.rate = rate
         self.seed = seed
         self.sequences = sequences
         self.attentionRate = attentionRate
+        self.attentionTemperature = attentionTemperature
     }
 
     /// The seed of the masks of optimizer step `step` in a run seeded with `runSeed`.
@@ -43,16 +52,17 @@ public struct Dropout: Sendable, Equatable {
 
     /// The same dropout for a shard made of sequences `members` (indices into this block).
     public func shard(sequences members: [Int]) -> Dropout {
-        Dropout(rate: rate, seed: seed, sequences: members.map { batchIndex(of: $0) }, attentionRate: attentionRate)
+        Dropout(rate: rate, seed: seed, sequences: members.map { batchIndex(of: $0) }, attentionRate: attentionRate,
+                attentionTemperature: attentionTemperature)
     }
 
     /// The index in the whole batch of this block's sequence `local`.
     @inline(__always)
     func batchIndex(of local: Int) -> Int { sequences?[local] ?? local }
 
-    /// Whether any unit or weight can be dropped (both rates 0 skip dropout entirely, so the
-    /// pass is exactly the one without dropout).
-    var isActive: Bool { rate > 0 || attentionRate > 0 }
+    /// Whether any unit or weight can be dropped or any score rescaled (both rates 0 at τ = 1
+    /// skip all of it, so the pass is exactly the one without dropout).
+    var isActive: Bool { rate > 0 || attentionRate > 0 || attentionTemperature != 1 }
 }
 
 /// Where in a block a dropout mask applies.

@@ -18,6 +18,8 @@ struct AttentionShape {
     var batch: Int, length: Int, heads: Int, headWidth: Int, window: Int
     var width: Int { heads * headWidth }
     var scale: Float { 1 / (3 * Float(headWidth)).squareRoot() }
+    /// The score scale at attention temperature τ (training only; τ = 1 is `scale` exactly).
+    func scale(temperature τ: Float) -> Float { τ == 1 ? scale : scale / τ }
 
     /// Relative-position index of key m seen from query n.
     @inline(__always) func delta(_ n: Int, _ m: Int) -> Int {
@@ -29,14 +31,15 @@ struct AttentionShape {
 ///
 /// With a `dropout` whose attention rate is above 0 (training only), z = (p ⊙ mask)·v with the
 /// mask of block `layer` (`fillAttentionDropoutRow`); `pattern` keeps the weights before dropout,
-/// which is what the backward pass and the hooks need.
+/// which is what the backward pass and the hooks need. Its `attentionTemperature` τ divides every
+/// score (s/τ before the softmax); `scores` then holds the divided scores the softmax saw.
 func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMutablePointer<Float>,
                               scores: UnsafeMutablePointer<Float>?,
                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                               relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>, shape: AttentionShape,
                               dropout: Dropout? = nil, layer: Int = 0) {
     let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
-    let scale = shape.scale
+    let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
     // FLOPs of one item's L × L × Dh product and of one L × W × Dh relative-position product.
     let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
@@ -111,7 +114,8 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
 /// Backward pass. Overwrites `dq`, `dk`, `dv`; adds into `dRelK`, `dRelQ` ([W, D]).
 ///
 /// `dRelScratch` holds 2·B·W·D floats for per-sequence partial sums of the shared tables.
-/// `dropout` and `layer` must be the forward pass's: its attention masks are drawn again here.
+/// `dropout` and `layer` must be the forward pass's: its attention masks are drawn again here,
+/// and its temperature scales the softmax's gradient as it scaled the scores.
 func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                dv: UnsafeMutablePointer<Float>,
                                dRelK: UnsafeMutablePointer<Float>, dRelQ: UnsafeMutablePointer<Float>,
@@ -121,7 +125,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                                shape: AttentionShape, dRelScratch: UnsafeMutablePointer<Float>,
                                dropout: Dropout? = nil, layer: Int = 0) {
     let B = shape.batch, L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
-    let scale = shape.scale
+    let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
     let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
