@@ -11,7 +11,7 @@ import Transformer
 /// `lens bench`: throughput figures, each a median over repetitions, as a table or JSON.
 enum BenchCommand: LensCommand {
     static let spec = CommandSpec(
-        name: "bench", synopsis: "[--json] [--quick] [--python PY] | --profile [--quick]",
+        name: "bench", synopsis: "[--json] [--quick] [--python PY] | --profile [--quick] | --targets [--quick]",
         summary: """
         Measures forward throughput of the paper configuration (batch 1, 8, 32 × 64, 256, 1024
         tokens), one training step (forward + backward + AdamW) at 32 × 256 (data-parallel as in
@@ -23,6 +23,7 @@ enum BenchCommand: LensCommand {
             OptionSpec(name: "--json", value: nil, help: "print the figures as JSON"),
             OptionSpec(name: "--quick", value: nil, help: "fewer shapes and repetitions"),
             OptionSpec(name: "--python", value: "PY", help: "python with torch, numpy and h5py for the side-by-side run"),
+            OptionSpec(name: "--targets", value: nil, help: "only measure the three targets side by side: the training step's and forward 32 × 256's GFLOP/s against sgemm's, recording against the plain forward pass"),
             OptionSpec(name: "--profile", value: nil, help: "only time one training step of the authors' recipe kernel by kernel (GEMMs, attention, softmax, LayerNorm, dropout, optimizer, data) and print where its time goes"),
         ])
 
@@ -59,6 +60,15 @@ enum BenchCommand: LensCommand {
         let model = try Model.randomlyInitialised(config: config, seed: 1)
         if a.has("--profile") {
             profileTrainingStep(model: model, repetitions: quick ? 3 : 5)
+            return
+        }
+        if a.has("--targets") {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var figures: [String: Double] = [:]
+            let targets = try benchTargets(model: model, quick: quick, directory: directory.path, figures: &figures)
+            for line in targetLines(targets, figures: figures, repetitions: quick ? 3 : 5) { print(line) }
             return
         }
         var figures: [String: Double] = [:]
