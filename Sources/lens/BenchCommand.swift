@@ -23,7 +23,7 @@ enum BenchCommand: LensCommand {
             OptionSpec(name: "--json", value: nil, help: "print the figures as JSON"),
             OptionSpec(name: "--quick", value: nil, help: "fewer shapes and repetitions"),
             OptionSpec(name: "--python", value: "PY", help: "python with torch, numpy and h5py for the side-by-side run"),
-            OptionSpec(name: "--targets", value: nil, help: "only measure the three targets side by side: the training step's and forward 32 × 256's GFLOP/s against sgemm's, recording against the plain forward pass"),
+            OptionSpec(name: "--targets", value: nil, help: "only measure the three targets side by side: the training step's and forward 32 × 256's GFLOP/s against sgemm's, recording against the plain forward pass; with --python, also LatentLens's HDF5 appends and h5py's, alternately"),
             OptionSpec(name: "--profile", value: nil, help: "only time one training step of the authors' recipe kernel by kernel (GEMMs, attention, softmax, LayerNorm, dropout, optimizer, data) and print where its time goes"),
         ])
 
@@ -69,6 +69,11 @@ enum BenchCommand: LensCommand {
             var figures: [String: Double] = [:]
             let targets = try benchTargets(model: model, quick: quick, directory: directory.path, figures: &figures)
             for line in targetLines(targets, figures: figures, repetitions: quick ? 3 : 5) { print(line) }
+            if let python = a.string("--python") {
+                let (wrapper, h5py) = try benchWritersAlternately(python: python, quick: quick, directory: directory.path)
+                print(String(format: "HDF5 appends, alternately in one run (files kept; best of each): LatentLens's wrapper %.0f MB/s, h5py %.0f MB/s (%.2f×)",
+                             wrapper, h5py, wrapper / h5py))
+            }
             return
         }
         var figures: [String: Double] = [:]

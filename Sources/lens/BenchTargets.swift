@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 import Transformer
 
 // The three targets of the runtime against the machine itself (docs/benchmarks.md), each a
@@ -68,5 +69,49 @@ extension BenchCommand {
                             figures["target_record_seconds"] ?? 0, figures["target_plain_forward_seconds"] ?? 0)]
         lines += targets.map { "  " + $0.line }
         return lines
+    }
+}
+
+extension BenchCommand {
+    /// LatentLens's HDF5 wrapper and h5py appending the same rows to the same layout (rows of
+    /// [1, 256, 1024] float32, one chunk a row), alternately in one run, the first writer
+    /// swapped each repetition, every file kept until the end (as a dump is): MB/s, the best
+    /// of each. h5py runs in `python` (benchmarks/h5py_append.py), timing itself.
+    static func benchWritersAlternately(python: String, quick: Bool, directory: String) throws -> (wrapper: Double, h5py: Double) {
+        guard let script = repositoryFile("benchmarks/h5py_append.py") else {
+            throw InputError("cannot find benchmarks/h5py_append.py; run lens bench from the repository root")
+        }
+        let rows = quick ? 32 : 128
+        let values = [Float](repeating: 0.5, count: 256 * 1024)
+        var wrapper = Double.infinity, h5py = Double.infinity
+        func ours(_ path: String) throws {
+            wrapper = min(wrapper, try seconds {
+                let file = try H5File.create(path)
+                let dataset = try file.root.createExtendableDataset("x", of: Float.self, rowShape: [1, 256, 1024], chunkRows: 1)
+                for _ in 0..<rows { try dataset.append(values, rows: 1) }
+                try file.flush()
+                file.close()
+            })
+        }
+        func theirs(_ path: String) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [python, script, path, String(rows)]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0, let t = Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw InputError("\(python) \(script) failed (does it have h5py and numpy?)")
+            }
+            h5py = min(h5py, t)
+        }
+        for rep in 0..<(quick ? 4 : 8) {
+            let a = "\(directory)/writer-ours\(rep).h5", b = "\(directory)/writer-h5py\(rep).h5"
+            if rep % 2 == 0 { try ours(a); try theirs(b) } else { try theirs(b); try ours(a) }
+        }
+        let megabytes = Double(rows * values.count * 4) / 1e6
+        return (megabytes / wrapper, megabytes / h5py)
     }
 }
