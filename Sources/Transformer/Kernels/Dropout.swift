@@ -97,15 +97,7 @@ func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ dropout: Dropout, ba
             let sequence = UInt64(dropout.batchIndex(of: r / length)), position = UInt64(r % length)
             // Disjoint bit fields: sequences < 2²⁸, positions < 2²⁰, sites < 2¹⁶.
             let key = splitMix64(dropout.seed ^ splitMix64(sequence << 36 | position << 16 | siteIndex))
-            let row = mask + r * width
-            var j = 0, counter: UInt64 = 0
-            while j < width {
-                let bits = splitMix64(key &+ counter &* 0x9E37_79B9_7F4A_7C15)
-                counter &+= 1
-                row[j] = UInt32(truncatingIfNeeded: bits) < threshold ? 0 : kept
-                if j + 1 < width { row[j + 1] = UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : kept }
-                j += 2
-            }
+            fillDropoutFactors(mask + r * width, count: width, key: key, threshold: threshold, kept: kept)
         }
     }
 }
@@ -137,10 +129,17 @@ func fillAttentionDropoutRow(_ row: UnsafeMutablePointer<Float>, _ dropout: Drop
     let site = UInt64(1 << 15 | layer << 8 | head)
     let sequence = UInt64(dropout.batchIndex(of: local))
     let key = splitMix64(dropout.seed ^ splitMix64(sequence << 36 | UInt64(query) << 16 | site))
-    // Hash c feeds weights 2c and 2c + 1: key + c·φ, kept as a running sum (the same bits as the
-    // product), over whole pairs without a branch, then the odd last weight (perf: this fill was
-    // a tenth of a training step with attention dropout).
-    let pairs = (query + 1) / 2
+    fillDropoutFactors(row, count: query + 1, key: key, threshold: threshold, kept: kept)
+}
+
+/// Fills `row[0 ..< count]` with 0 (dropped) or `kept` from the hash stream of `key`: hash c,
+/// of key + c·φ, decides units 2c (its low 32 bits) and 2c + 1 (its high ones).
+///
+/// The input is kept as a running sum (the same bits as the product), whole pairs run without a
+/// branch, then the odd last unit (perf: the attention fill was a tenth of a training step).
+@inline(__always)
+func fillDropoutFactors(_ row: UnsafeMutablePointer<Float>, count: Int, key: UInt64, threshold: UInt32, kept: Float) {
+    let pairs = count / 2
     var input = key
     for c in 0..<pairs {
         let bits = splitMix64(input)
@@ -148,7 +147,7 @@ func fillAttentionDropoutRow(_ row: UnsafeMutablePointer<Float>, _ dropout: Drop
         row[2 * c] = UInt32(truncatingIfNeeded: bits) < threshold ? 0 : kept
         row[2 * c + 1] = UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : kept
     }
-    if 2 * pairs <= query { row[query] = UInt32(truncatingIfNeeded: splitMix64(input)) < threshold ? 0 : kept }
+    if 2 * pairs < count { row[count - 1] = UInt32(truncatingIfNeeded: splitMix64(input)) < threshold ? 0 : kept }
 }
 
 /// A unit is dropped when 32 hash bits fall below rate · 2³². Compared as 32-bit numbers (the
