@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exploring LatentLens dumps with h5py and numpy
+# # Exploring LatentLens activation files with h5py and numpy
 #
 # `make demo` writes activation files to `notebooks-data/demo/`. This notebook (a plain Python
 # file in the "percent" cell format: it runs as a script, and Jupyter/VS Code open it as a
@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(HERE, "demo")
 
 
-def open_dump(name):
+def open_activations(name):
     f = h5py.File(os.path.join(DEMO, name + ".h5"), "r")
     assert f.attrs["schema"] == "latentlens.activations" and f.attrs["schema_version"] == 1
     if not f.attrs["complete"]:
@@ -31,7 +31,7 @@ def open_dump(name):
 def at_column(f, hook, column, t=-1):
     """A hook's activations at the query position named by a meta column, last recorded iteration.
 
-    Dumps recorded with --positions keep only some query positions: /query_positions [N, P] and
+    Activation files recorded with --positions keep only some query positions: /query_positions [N, P] and
     the root attribute query_columns say which."""
     n = len(f["lengths"])
     data = f["activations/" + hook]
@@ -51,7 +51,7 @@ def at_column(f, hook, column, t=-1):
 # %%
 masses = []
 for name in ["slot_var0", "slot_var1", "slot_var2"]:
-    f = open_dump(name)
+    f = open_activations(name)
     n = len(f["lengths"])
     rows = at_column(f, "blocks.1.attn.hook_pattern", "rhs_pos")          # [N, H, L]
     per_operand = [rows[np.arange(n), :, f[f"meta/operand{i}_value_pos"][:n]] for i in range(3)]  # [N, H] each
@@ -66,7 +66,7 @@ print(f"mean over operands and sweeps: {np.mean(masses):.3f}")
 # ## The layer-1 MLP over the (a, b) grid, in a Fourier basis
 
 # %%
-f = open_dump("value_grid")
+f = open_activations("value_grid")
 n = len(f["lengths"])
 p = 23
 a, b = f["meta/operand0_value"][:n], f["meta/operand1_value"][:n]
@@ -102,7 +102,7 @@ if os.path.exists(path):
 # ## Redraw one attention pattern (attention_examples: full patterns of every head)
 
 # %%
-f = open_dump("attention_examples")
+f = open_activations("attention_examples")
 n = int(f["lengths"][0])
 pattern = f["activations/blocks.1.attn.hook_pattern"][0, -1]          # [H, L, L], sequence 0
 tokens = f["tokens"][0, -1, :n]                                       # [n, 4] factor ids

@@ -9,6 +9,12 @@ public enum Factor: Int, CaseIterable, Sendable, Codable {
     /// Ids per token in a flat token block.
     public static let count = 4
 
+    /// Per-factor loss weights in factor order (the model's `factorWeights`) that count `factors`
+    /// with weight 1 and the others not at all.
+    public static func lossWeights(counting factors: Set<Factor>) -> [Float] {
+        allCases.map { factors.contains($0) ? 1 : 0 }
+    }
+
     /// The factor's name as checkpoints, errors and reports spell it.
     public var name: String {
         switch self {

@@ -23,7 +23,7 @@ public struct ProbeExpansion: Sendable {
 
     /// Number of sequences.
     public var count: Int { sequences.count }
-    /// The longest sequence: every batch is padded to it, so a dump has one length.
+    /// The longest sequence: every batch is padded to it, so an activation file has one length.
     public var length: Int { sequences.map(\.count).max() ?? 1 }
 
     /// Sequences `range`, padded to `length`.

@@ -222,7 +222,7 @@ public final class ActivationReader {
     /// (attention scores may hold -infinity: the causal mask writes it above the diagonal), so
     /// that a broken recording is named where it enters instead of deep inside an analysis.
     func checkFinite(_ values: [Float], hook: String, iteration: Int, firstSequence: Int, perSequence: Int) throws {
-        let allowsMinusInfinity = hook.hasSuffix("hook_attn_scores")
+        let allowsMinusInfinity = HookPoints.point(named: hook)?.holdsMaskedScores ?? false
         guard let i = values.firstIndex(where: { !$0.isFinite && !(allowsMinusInfinity && $0 == -.infinity) }) else { return }
         throw ActivationFileError.nonFinite(path: path, hook: hook, sequence: firstSequence + i / max(perSequence, 1),
                                             iteration: iteration, value: values[i])

@@ -15,8 +15,9 @@ public enum ActivationSchema {
     /// The dataset path of a hook's activations.
     public static func activationPath(_ hook: String) -> String { "activations/" + hook }
 
-    /// Axis names of a hook's recorded dataset: sequence, iteration, then the hook's axes after batch.
-    public static func dimensions(ofHookAxes axes: [String]) -> [String] { ["sequence", "iteration"] + axes.dropFirst() }
+    /// Axis names of a hook's recorded dataset: sequence, iteration, then `axes`, the hook's axes
+    /// after batch (`HookLayout.axes`).
+    public static func dimensions(ofRowAxes axes: [String]) -> [String] { ["sequence", "iteration"] + axes }
 }
 
 /// Which recurrent iterations a recording keeps.

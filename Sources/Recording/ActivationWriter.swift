@@ -2,9 +2,10 @@ import Foundation
 import GraphTask
 import Outputs
 import HDF5
+import Transformer
 
-/// Root attributes that describe where a dump came from.
-public struct DumpProvenance: Sendable, Equatable {
+/// Root attributes that describe where an activation file came from.
+public struct ActivationFileProvenance: Sendable, Equatable {
     /// The exact command line.
     public var command: String
     /// The checkpoint path and its SHA-256.
@@ -38,6 +39,12 @@ public struct HookLayout: Sendable, Equatable {
         self.name = name
         self.rowShape = rowShape
         self.axes = axes
+    }
+
+    /// The layout of `point`'s tensor, whole, in a forward pass of `config` over `length` tokens.
+    public init(point: HookPoint, config: ModelConfig, length: Int) {
+        self.init(name: point.name, rowShape: Array(point.shape(config: config, batch: 1, length: length).dropFirst()),
+                  axes: Array(point.dims.dropFirst()))
     }
 
     /// Floats per sequence per iteration.
@@ -115,7 +122,7 @@ public final class ActivationWriter {
     /// Checks `path` (an existing file is refused unless `overwrite`; a folder, device or FIFO
     /// in any case) and creates the file beside it (see `init(output:…)`).
     public convenience init(path: String, overwrite: Bool, length: Int, iterations: [Int], runIterations: Int,
-                            hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil,
+                            hooks: [HookLayout], metaKeys: [String], provenance: ActivationFileProvenance, compression: Int? = nil,
                             queryColumns: [String]? = nil) throws {
         let output: OutputFile
         do {
@@ -132,9 +139,9 @@ public final class ActivationWriter {
     /// file there keeps reading it. With `queryColumns`, hooks hold query positions only (their
     /// layouts say so) and the file gets `/query_positions` [N, P] with the attribute `query_columns`.
     public init(output: OutputFile, length: Int, iterations: [Int], runIterations: Int,
-                hooks: [HookLayout], metaKeys: [String], provenance: DumpProvenance, compression: Int? = nil,
+                hooks: [HookLayout], metaKeys: [String], provenance: ActivationFileProvenance, compression: Int? = nil,
                 queryColumns: [String]? = nil) throws {
-        guard !iterations.isEmpty, length >= 1 else { throw RecordingError.badBatch("a dump needs at least one iteration and one position") }
+        guard !iterations.isEmpty, length >= 1 else { throw RecordingError.badBatch("an activation file needs at least one iteration and one position") }
         self.output = output
         self.path = output.path
         unfinishedPath = output.destination == .new ? output.path : OutputFile.partialPath(of: output.path)
@@ -195,7 +202,7 @@ public final class ActivationWriter {
             let d = try root.createExtendableDataset(ActivationSchema.activationPath(hook.name), of: Float.self,
                                                      rowShape: [t] + hook.rowShape, chunkRows: 1, compression: compression,
                                                      directWrites: compression == nil)
-            try d.setAttribute("dims", ActivationSchema.dimensions(ofHookAxes: ["batch"] + hook.axes))
+            try d.setAttribute("dims", ActivationSchema.dimensions(ofRowAxes: hook.axes))
             activations[hook.name] = d
         }
         try file.flush()

@@ -3,7 +3,7 @@ import Transformer
 
 extension ActivationReader {
     /// Recorded query positions [n, P] of sequences `range` (rows of `/query_positions`), or nil
-    /// when the dump holds every position.
+    /// when the activation file holds every position.
     public func queryPositions(_ range: Range<Int>? = nil) throws -> [[Int]]? {
         guard let columns = queryColumns else { return nil }
         let r = try checkRange(range)
@@ -19,7 +19,7 @@ extension ActivationReader {
     }
 
     /// A hook's activations at the position named by the metadata column `column` (e.g.
-    /// `rhs_pos`), at run iteration `iteration`, for sequences `range`, whichever way the dump
+    /// `rhs_pos`), at run iteration `iteration`, for sequences `range`, whichever way the file
     /// was recorded (every position, or `--positions`): per-position hooks give [n, …] (hook_z:
     /// [n, head, d_head]), attention (hook_pattern, hook_attn_scores) gives that query's rows
     /// [n, head, key].

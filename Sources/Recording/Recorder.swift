@@ -15,8 +15,10 @@ public enum RecordingOutcome: Sendable, Equatable {
 public struct Recorder {
     public let model: Model
     public let expansion: ProbeExpansion
-    /// Resolved hook names, in firing order.
-    public let hooks: [String]
+    /// Resolved hook points, in firing order.
+    public let points: [HookPoint]
+    /// Their names.
+    public var hooks: [String] { points.map(\.name) }
     /// Recorded run iterations, sorted.
     public let iterations: [Int]
     public let batchSize: Int
@@ -47,39 +49,36 @@ public struct Recorder {
         self.ablatedHeads = ablatedHeads
         self.model = model
         self.expansion = expansion
-        self.hooks = resolver.names.filter(selected.contains)
+        points = HookPoints(layers: model.config.layers).points.filter { selected.contains($0.name) }
         self.iterations = iterations.sorted()
         self.batchSize = batchSize
         queryColumns = try positions.columns(metaKeys: expansion.metaKeys)
     }
 
-    /// The full (uncut) layout of a hook for this probe's padded length.
-    func fullLayout(_ name: String) -> HookLayout {
-        HookLayout(name: name,
-                   rowShape: Array(HookPoints.shape(of: name, config: model.config, batch: 1, length: expansion.length).dropFirst()),
-                   axes: Array(HookPoints.dimensions(of: name).dropFirst()))
+    /// The full (uncut) layout of each recorded hook for this probe's padded length.
+    var fullLayouts: [HookLayout] {
+        points.map { HookLayout(point: $0, config: model.config, length: expansion.length) }
     }
 
     /// The layout of each recorded hook for this probe's padded length.
     /// With query columns, per-position hooks keep [P, …] and attention [head, P, key].
     public var hookLayouts: [HookLayout] {
-        hooks.map { name in
-            let full = fullLayout(name)
+        fullLayouts.map { full in
             guard let columns = queryColumns else { return full }
             let cut = QueryCut(axes: full.axes, shape: full.rowShape).layout(shape: full.rowShape, axes: full.axes, p: columns.count)
-            return HookLayout(name: name, rowShape: cut.shape, axes: cut.axes)
+            return HookLayout(name: full.name, rowShape: cut.shape, axes: cut.axes)
         }
     }
 
     /// Creates a writer for this recording at `path`.
-    public func makeWriter(path: String, overwrite: Bool, provenance: DumpProvenance, compression: Int?) throws -> ActivationWriter {
+    public func makeWriter(path: String, overwrite: Bool, provenance: ActivationFileProvenance, compression: Int?) throws -> ActivationWriter {
         try ActivationWriter(path: path, overwrite: overwrite, length: expansion.length, iterations: iterations,
                              runIterations: expansion.iterations, hooks: hookLayouts, metaKeys: expansion.metaKeys,
                              provenance: provenance, compression: compression, queryColumns: queryColumns)
     }
 
     /// The writer for this recording into `output`, a file output the caller has checked.
-    public func makeWriter(output: OutputFile, provenance: DumpProvenance, compression: Int?) throws -> ActivationWriter {
+    public func makeWriter(output: OutputFile, provenance: ActivationFileProvenance, compression: Int?) throws -> ActivationWriter {
         try ActivationWriter(output: output, length: expansion.length, iterations: iterations,
                              runIterations: expansion.iterations, hooks: hookLayouts, metaKeys: expansion.metaKeys,
                              provenance: provenance, compression: compression, queryColumns: queryColumns)
@@ -114,8 +113,7 @@ public struct Recorder {
         let hookSet = Hooks(config: model.config)
         // Ablations first, so that the recorded tensors show what the ablated model computed.
         try hookSet.zeroAblate(ablatedHeads)
-        for layout in hookLayouts {
-            let full = fullLayout(layout.name)
+        for (layout, full) in zip(hookLayouts, fullLayouts) {
             let cut = QueryCut(axes: full.axes, shape: full.rowShape)
             let fullRow = full.rowSize, row = layout.rowSize
             // Read in place: the hook's tensor is not copied before it reaches its destination.

@@ -46,11 +46,11 @@ public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// Why an activation file cannot be read as asked.
 public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The file is HDF5 but not an activation dump.
+    /// The file is HDF5 but not an activation file.
     case notActivationFile(path: String, schema: String?)
-    /// The dump was written with a schema version this reader does not know.
+    /// The activation file was written with a schema version this reader does not know.
     case unsupportedVersion(path: String, found: Int, supported: Int)
-    /// The run that wrote the dump did not finish.
+    /// The run that wrote the activation file did not finish.
     case incomplete(path: String, sequences: Int, planned: Int? = nil)
     /// No activations were recorded for `hook`.
     case missingHook(path: String, hook: String, recorded: [String])
@@ -60,7 +60,7 @@ public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvert
     case missingMeta(path: String, key: String, available: [String])
     /// A sequence range outside 0..<count.
     case sequenceRange(path: String, range: Range<Int>, count: Int)
-    /// The dump was recorded at query positions only, and `column` is not among them.
+    /// The activation file was recorded at query positions only, and `column` is not among them.
     case positionNotRecorded(path: String, column: String, recorded: [String])
     /// The file breaks the schema.
     case malformed(path: String, reason: String)
@@ -91,7 +91,7 @@ public enum ActivationFileError: Error, Sendable, Equatable, CustomStringConvert
         case .malformed(let path, let reason):
             return "\(path) breaks the activation schema: \(reason)"
         case .nonFinite(let path, let hook, let sequence, let iteration, let value):
-            return "\(path) holds \(value) in the activations of \(hook) at sequence \(sequence), iteration \(iteration); no analysis can use a non-finite activation (record the dump again from a model whose checkpoint loads)"
+            return "\(path) holds \(value) in the activations of \(hook) at sequence \(sequence), iteration \(iteration); no analysis can use a non-finite activation (record the activation file again from a model whose checkpoint loads)"
         }
     }
 }

@@ -20,7 +20,7 @@ public enum AnalysisReport {
         if let fourier = content.summary.fourier { sections.append(fourierSection(fourier, grids: content.neuronGrids)) }
         sections.append(provenanceSection(content))
         var warnings = content.warnings
-        if content.dumps.contains(where: { !$0.complete }) {
+        if content.activationFiles.contains(where: { !$0.complete }) {
             warnings.insert("At least one activation file is INCOMPLETE (its run was interrupted): the numbers below use only its finished batches.", at: 0)
         }
         let subtitle = content.modelCard.map { "model \($0.path)" } ?? "no model card"
@@ -228,9 +228,9 @@ public enum AnalysisReport {
 
     static func provenanceSection(_ content: ReportContent) -> ReportSection {
         var blocks: [ReportBlock] = [.paragraph("Made with: \(content.command)")]
-        if !content.dumps.isEmpty {
+        if !content.activationFiles.isEmpty {
             blocks.append(.table(headers: ["activation file", "probe", "sequences", "complete", "hooks"],
-                                 rows: content.dumps.map { [$0.path, $0.probe, String($0.sequences), $0.complete ? "yes" : "NO", $0.hooks.joined(separator: ", ")] }))
+                                 rows: content.activationFiles.map { [$0.path, $0.probe, String($0.sequences), $0.complete ? "yes" : "NO", $0.hooks.joined(separator: ", ")] }))
         }
         if let sha = content.modelCard?.sha256 { blocks.append(.paragraph("Model SHA-256: \(sha)")) }
         blocks.append(.paragraph("The numbers behind every figure are in analysis.json next to this file."))

@@ -46,7 +46,7 @@ public struct AttentionViewData: Sendable {
                     } } })
         }
         let root = Root(iterations: iterations, heads: heads, layers: layers, sequences: encoded)
-        // Sorted keys: the same dumps give the same page, byte for byte.
+        // Sorted keys: the same activation files give the same page, byte for byte.
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let data = (try? encoder.encode(root)) ?? Data("{}".utf8)

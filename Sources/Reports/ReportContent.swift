@@ -66,7 +66,7 @@ public struct NeuronGrid: Sendable {
 }
 
 /// One activation file the report was drawn from.
-public struct DumpRecord: Sendable {
+public struct ActivationFileRecord: Sendable {
     public var path: String
     public var probe: String
     public var sequences: Int
@@ -89,18 +89,18 @@ public struct ReportContent: Sendable {
     public var summary: AnalysisSummary
     public var attention: AttentionViewData?
     public var neuronGrids: [NeuronGrid]
-    public var dumps: [DumpRecord]
+    public var activationFiles: [ActivationFileRecord]
     public var warnings: [String]
 
     public init(title: String = "LatentLens report", command: String, modelCard: ModelCard?, summary: AnalysisSummary,
-                attention: AttentionViewData?, neuronGrids: [NeuronGrid], dumps: [DumpRecord], warnings: [String]) {
+                attention: AttentionViewData?, neuronGrids: [NeuronGrid], activationFiles: [ActivationFileRecord], warnings: [String]) {
         self.title = title
         self.command = command
         self.modelCard = modelCard
         self.summary = summary
         self.attention = attention
         self.neuronGrids = neuronGrids
-        self.dumps = dumps
+        self.activationFiles = activationFiles
         self.warnings = warnings
     }
 }

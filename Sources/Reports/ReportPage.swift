@@ -34,7 +34,7 @@ public struct ReportPage: Sendable {
     public var title: String
     public var subtitle: String
     public var sections: [ReportSection]
-    /// Shown at the top in red (an incomplete dump, a missing analysis).
+    /// Shown at the top in red (an incomplete activation file, a missing analysis).
     public var warnings: [String]
 
     public init(title: String, subtitle: String, sections: [ReportSection], warnings: [String] = []) {

@@ -109,7 +109,7 @@ public struct MechanismTracker: Sendable {
         let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: recording.hooks, iterations: last,
                                     batchSize: batchSize, positions: try PositionSelection.parse(recording.positions))
         let path = folder + "/" + recording.probe + ".h5"
-        let provenance = DumpProvenance(command: "lens timeline", modelPath: "", modelSHA256: "", probe: probe.name,
+        let provenance = ActivationFileProvenance(command: "lens timeline", modelPath: "", modelSHA256: "", probe: probe.name,
                                         configJSON: "{}")
         _ = try recorder.record(into: try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: nil))
         return path

@@ -26,7 +26,7 @@ public struct AdamW: Sendable {
         firstMoment = [Float](repeating: 0, count: layout.totalCount)
         secondMoment = [Float](repeating: 0, count: layout.totalCount)
         var mask = [Float](repeating: 0, count: layout.totalCount)
-        for slot in layout.slots where slot.shape.count == 2 {
+        for slot in layout.slots where slot.role == .weight && slot.kind != .layerNorm {
             for i in slot.offset..<(slot.offset + slot.count) { mask[i] = 1 }
         }
         decayMask = mask

@@ -53,31 +53,6 @@ public struct TrainingWindow: Sendable {
     public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
 }
 
-/// Set by SIGINT/SIGTERM: the trainer finishes its step, writes a checkpoint and stops.
-nonisolated(unsafe) var stopRequested: Int32 = 0
-
-/// Installs handlers so that Ctrl-C or `kill` ends training with a checkpoint, not mid-write.
-public func installStopHandlers() {
-    stopRequested = 0
-    unblockStopSignals()
-    signal(SIGINT) { _ in stopRequested = 1 }
-    signal(SIGTERM) { _ in stopRequested = 1 }
-}
-
-/// Unblocks SIGINT and SIGTERM for this thread and the threads it starts: a parent may have
-/// started us with them blocked (test runners, some shells' background jobs), and then Ctrl-C
-/// and kill would never reach a handler.
-public func unblockStopSignals() {
-    var set = sigset_t()
-    sigemptyset(&set)
-    sigaddset(&set, SIGINT)
-    sigaddset(&set, SIGTERM)
-    pthread_sigmask(SIG_UNBLOCK, &set, nil)
-}
-
-/// Whether SIGINT or SIGTERM arrived since the handlers were installed.
-public var stopWasRequested: Bool { stopRequested != 0 }
-
 /// The training loop: on-the-fly data, teacher-forced iteration states, AdamW, checkpoints.
 public final class Trainer {
     public let model: Model
@@ -118,10 +93,11 @@ public final class Trainer {
                       recipe: recipe, elapsedSeconds: 0, tokensSeen: 0)
     }
 
-    /// Trains until `state.recipe.steps` (or `stopAfter` more steps), or until stopped by a signal.
+    /// Trains until `state.recipe.steps` (or `stopAfter` more steps), or until `shouldStop`,
+    /// asked after each step, says to stop: then the step is checkpointed and the run ends.
     /// Returns the path of the last checkpoint written.
     @discardableResult
-    public func run(stopAfter: Int? = nil) throws -> String? {
+    public func run(stopAfter: Int? = nil, shouldStop: () -> Bool = { false }) throws -> String? {
         let recipe = state.recipe
         var rng = TaskRNG(state: state.rngState)
         var window = TrainingWindow()
@@ -177,9 +153,10 @@ public final class Trainer {
             }
             if evaluateEvery > 0 && state.step % evaluateEvery == 0 { try onEvaluate?(state.step, model) }
             if trackEvery > 0 && state.step % trackEvery == 0 { try onTrack?(state.step, model) }
-            if state.step % checkpointEvery == 0 || state.step == end { try checkpoint() }
-            else if stopRequested != 0 { try checkpoint() }
-            if stopRequested != 0 { break }
+            // Asked once, so that a stop is never taken without its checkpoint.
+            let stopping = shouldStop()
+            if state.step % checkpointEvery == 0 || state.step == end || stopping { try checkpoint() }
+            if stopping { break }
         }
         return lastCheckpoint
     }

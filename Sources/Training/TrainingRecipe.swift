@@ -1,3 +1,4 @@
+import GraphTask
 import Transformer
 
 /// Everything that defines a training run; stored as JSON in every checkpoint it writes.
@@ -29,7 +30,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     /// Fraction of filled input values replaced by a wrong value (the paper's error correction).
     public var errorCorrection: Float = 0
     /// Loss weight of the syntax, variable, operation and value factors.
-    public var factorWeights: [Float] = [0, 0, 0, 1]
+    public var factorWeights: [Float] = Factor.lossWeights(counting: [.value])
     /// Graph-size stages, easiest first; empty means one stage from the fields above. The run
     /// moves to the next stage once the value accuracy at computed nodes, over the last
     /// `advanceWindow` steps, reaches `advanceAccuracy`.
@@ -172,7 +173,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         try check(advanceAccuracy > 0 && advanceAccuracy <= 1, "--advance-accuracy must lie in (0, 1]")
         try check(advanceWindow > 0 && advanceWindow <= 1_000_000, "--advance-window must lie in 1...1000000, found \(advanceWindow)")
         try check((maxStageSteps ?? 1) > 0, "--max-stage-steps must be positive")
-        try check(factorWeights.count == 4 && factorWeights.allSatisfy { $0 >= 0 } && factorWeights.contains { $0 > 0 },
+        try check(factorWeights.count == Factor.count && factorWeights.allSatisfy { $0 >= 0 } && factorWeights.contains { $0 > 0 },
                   "factor weights must be four non-negative numbers, not all zero")
     }
 
@@ -231,6 +232,12 @@ public struct CurriculumStage: Codable, Sendable, Equatable, CustomStringConvert
     public var description: String {
         "\(leaves) leaves, \(minNodes)–\(maxNodes) nodes" + (minFanIn > 1 ? ", fan-in \(minFanIn)–\(maxFanIn)" : maxFanIn == 3 ? "" : ", fan-in ≤ \(maxFanIn)")
             + (names.map { ", \($0) names" } ?? "") + (leafValueDecay.map { ", leaf values ∝ \($0)^v" } ?? "")
+    }
+
+    /// The stage as `lens train --curriculum` spells it, which `parse` reads back.
+    public var text: String {
+        let fanIn = minFanIn > 1 ? "/\(minFanIn)-\(maxFanIn)" : maxFanIn == 3 ? "" : "/\(maxFanIn)"
+        return "\(leaves):\(minNodes)-\(maxNodes)" + fanIn + (names.map { "@\($0)" } ?? "") + (leafValueDecay.map { "~\($0)" } ?? "")
     }
 
     /// Parses `L:MIN-MAX[/F|/FMIN-FMAX][@N][~D]` (leaves, node range, fan-in, names, leaf value

@@ -15,7 +15,7 @@ extension Model {
         let D = c.modelWidth, F = c.mlpWidth, W = c.relativeWindow, H = c.heads, Dh = c.headWidth
         let eps = c.layerNormEpsilon
         let shape = AttentionShape(batch: B, length: L, heads: H, headWidth: Dh, window: W)
-        let names = hookPoints
+        let points = hookPoints
         acts.setDropout(dropout)
 
         // Drops units of a sublayer output in place; the backward of its Linear reads only the
@@ -26,39 +26,39 @@ extension Model {
             dropoutForward(out, out, mask: mask, count: N * D)
         }
 
-        // Fires the hook `name` on `buffer` when someone registered it.
-        @inline(__always) func hook(_ name: String, _ buffer: UnsafeMutablePointer<Float>, _ dims: [Int]) {
-            guard let hooks, hooks.isActive(name) else { return }
-            hooks.fire(name, iteration: iteration, of: iterations, pointer: buffer, shape: dims)
+        // Fires the hooks on `point` with `buffer`, shaped by the point's axes, when someone registered one.
+        @inline(__always) func hook(_ point: HookPoint, _ buffer: UnsafeMutablePointer<Float>) {
+            guard let hooks, hooks.isActive(point.name) else { return }
+            hooks.fire(point.name, iteration: iteration, of: iterations, pointer: buffer,
+                       shape: point.shape(config: c, batch: B, length: L))
         }
-        let residShape = [B, L, D], headShape = [B, L, H, Dh]
 
         embeddingForward(acts.resid[0].pointer, tokens: acts.tokens.pointer,
                          tables: layout.embeddings.map { UnsafePointer(parameter($0)) }, rows: N, width: D)
-        hook(HookPoints.embed, acts.resid[0].pointer, residShape)
+        hook(HookPoints.embed, acts.resid[0].pointer)
 
         layerNormForward(acts.relLN.pointer, acts.relMean.pointer, acts.relRstd.pointer,
                          parameter(layout.relEmbeddings), parameter(layout.relLNWeight), parameter(layout.relLNBias),
                          rows: W, width: D, epsilon: eps)
 
         for l in 0..<c.layers {
-            let p = layout.blocks[l], a = acts.blocks[l], n = names.blocks[l]
+            let p = layout.blocks[l], a = acts.blocks[l], n = points.blocks[l]
             let x = acts.resid[l].pointer
-            hook(n.residPre, x, residShape)
+            hook(n.residPre, x)
             layerNormForward(a.ln1.pointer, a.ln1Mean.pointer, a.ln1Rstd.pointer, x,
                              parameter(p.ln1Weight), parameter(p.ln1Bias), rows: N, width: D, epsilon: eps)
-            hook(n.ln1, a.ln1.pointer, residShape)
+            hook(n.ln1, a.ln1.pointer)
             linearForward(a.q.pointer, a.ln1.pointer, parameter(p.qWeight), parameter(p.qBias), rows: N, inWidth: D, outWidth: D)
             linearForward(a.k.pointer, a.ln1.pointer, parameter(p.kWeight), parameter(p.kBias), rows: N, inWidth: D, outWidth: D)
             linearForward(a.v.pointer, a.ln1.pointer, parameter(p.vWeight), parameter(p.vBias), rows: N, inWidth: D, outWidth: D)
-            hook(n.q, a.q.pointer, headShape)
-            hook(n.k, a.k.pointer, headShape)
-            hook(n.v, a.v.pointer, headShape)
+            hook(n.q, a.q.pointer)
+            hook(n.k, a.k.pointer)
+            hook(n.v, a.v.pointer)
             linearForward(a.relK.pointer, acts.relLN.pointer, parameter(p.relKWeight), parameter(p.relKBias), rows: W, inWidth: D, outWidth: D)
             linearForward(a.relQ.pointer, acts.relLN.pointer, parameter(p.relQWeight), parameter(p.relQBias), rows: W, inWidth: D, outWidth: D)
 
             var scores: UnsafeMutablePointer<Float>? = nil
-            if let hooks, hooks.isActive(n.scores) {
+            if let hooks, hooks.isActive(n.scores.name) {
                 if acts.scores == nil { acts.scores = FloatStorage(count: acts.patternCapacity) }
                 scores = acts.scores?.pointer
             }
@@ -66,16 +66,16 @@ extension Model {
                                      q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
                                      relK: a.relK.pointer, relQ: a.relQ.pointer, shape: shape,
                                      dropout: acts.dropout, layer: l)
-            if let scores { hook(n.scores, scores, [B, H, L, L]) }
-            hook(n.pattern, a.pattern.pointer, [B, H, L, L])
-            hook(n.z, a.z.pointer, headShape)
+            if let scores { hook(n.scores, scores) }
+            hook(n.pattern, a.pattern.pointer)
+            hook(n.z, a.z.pointer)
 
-            if let hooks, hooks.isActive(n.result) {
+            if let hooks, hooks.isActive(n.result.name) {
                 // Per-head outputs, summed afterwards so that an intervention on them takes effect.
                 if acts.result == nil { acts.result = FloatStorage(count: acts.rowCapacity * H * D) }
                 guard let result = acts.result?.pointer else { return }
                 headResults(result, z: a.z.pointer, oWeight: parameter(p.oWeight), rows: N)
-                hook(n.result, result, [B, L, H, D])
+                hook(n.result, result)
                 for r in 0..<N {
                     let out = a.attnOut.pointer + r * D
                     out.update(from: parameter(p.oBias), count: D)
@@ -84,33 +84,33 @@ extension Model {
             } else {
                 linearForward(a.attnOut.pointer, a.z.pointer, parameter(p.oWeight), parameter(p.oBias), rows: N, inWidth: D, outWidth: D)
             }
-            hook(n.attnOut, a.attnOut.pointer, residShape)
+            hook(n.attnOut, a.attnOut.pointer)
             drop(a.attnOut.pointer, layer: l, site: .attentionOutput)
             addForward(a.residMid.pointer, x, a.attnOut.pointer, count: N * D)
-            hook(n.residMid, a.residMid.pointer, residShape)
+            hook(n.residMid, a.residMid.pointer)
 
             layerNormForward(a.ln2.pointer, a.ln2Mean.pointer, a.ln2Rstd.pointer, a.residMid.pointer,
                              parameter(p.ln2Weight), parameter(p.ln2Bias), rows: N, width: D, epsilon: eps)
-            hook(n.ln2, a.ln2.pointer, residShape)
+            hook(n.ln2, a.ln2.pointer)
             linearForward(a.mlpPre.pointer, a.ln2.pointer, parameter(p.fcWeight), parameter(p.fcBias), rows: N, inWidth: D, outWidth: F)
-            hook(n.mlpPre, a.mlpPre.pointer, [B, L, F])
+            hook(n.mlpPre, a.mlpPre.pointer)
             reluForward(a.mlpPost.pointer, a.mlpPre.pointer, count: N * F)
-            hook(n.mlpPost, a.mlpPost.pointer, [B, L, F])
+            hook(n.mlpPost, a.mlpPost.pointer)
             linearForward(a.mlpOut.pointer, a.mlpPost.pointer, parameter(p.projWeight), parameter(p.projBias), rows: N, inWidth: F, outWidth: D)
-            hook(n.mlpOut, a.mlpOut.pointer, residShape)
+            hook(n.mlpOut, a.mlpOut.pointer)
             drop(a.mlpOut.pointer, layer: l, site: .mlpOutput)
             addForward(acts.resid[l + 1].pointer, a.residMid.pointer, a.mlpOut.pointer, count: N * D)
-            hook(n.residPost, acts.resid[l + 1].pointer, residShape)
+            hook(n.residPost, acts.resid[l + 1].pointer)
         }
 
         layerNormForward(acts.lnFinal.pointer, acts.lnFinalMean.pointer, acts.lnFinalRstd.pointer, acts.resid[c.layers].pointer,
                          parameter(layout.lnFinalWeight), parameter(layout.lnFinalBias), rows: N, width: D, epsilon: eps)
-        hook(HookPoints.lnFinal, acts.lnFinal.pointer, residShape)
+        hook(HookPoints.lnFinal, acts.lnFinal.pointer)
         let sizes = c.factorSizes
         for f in 0..<Factor.count where readouts[f] {
             linearForward(acts.logits[f].pointer, acts.lnFinal.pointer, parameter(layout.readoutWeights[f]),
                           parameter(layout.readoutBiases[f]), rows: N, inWidth: D, outWidth: sizes[f])
-            hook(HookPoints.logits[f], acts.logits[f].pointer, [B, L, sizes[f]])
+            hook(HookPoints.logits[f], acts.logits[f].pointer)
         }
     }
 

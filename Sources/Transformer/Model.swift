@@ -10,7 +10,7 @@ public final class Model: @unchecked Sendable {
     let hookPoints: HookPoints
     /// Forward buffers kept between `run` calls: allocating and zeroing them anew cost about a
     /// tenth of a 32 × 256 forward pass in page faults and memset (perf).
-    let activationCache = ActivationCache()
+    let bufferPool = ForwardBufferPool()
     /// Longest sequence a forward pass accepts (attention keeps an L × L pattern per head).
     public static let maximumLength = 4096
 
@@ -39,12 +39,11 @@ public final class Model: @unchecked Sendable {
         var rng = TaskRNG(seed: seed)
         for slot in model.layout.slots {
             let p = model.weights.pointer + slot.offset
-            let isLayerNorm = ParameterNames.isLayerNorm(slot.name)
             switch scheme {
             case .normal:
-                if slot.name.hasSuffix(".bias") {
+                if slot.role == .bias {
                     p.update(repeating: 0, count: slot.count)
-                } else if isLayerNorm {
+                } else if slot.kind == .layerNorm {
                     p.update(repeating: 1, count: slot.count)
                 } else {
                     for i in 0..<slot.count { p[i] = 0.02 * gaussian(&rng) }
@@ -52,24 +51,18 @@ public final class Model: @unchecked Sendable {
             case .pytorch:
                 // torch defaults: nn.Embedding N(0, 1); nn.Linear weight and bias U(±1/√fan_in);
                 // nn.LayerNorm weight 1, bias 0.
-                if isLayerNorm {
-                    p.update(repeating: slot.name.hasSuffix(".bias") ? 0 : 1, count: slot.count)
-                } else if slot.name.contains("embeddings") {
+                switch slot.kind {
+                case .layerNorm:
+                    p.update(repeating: slot.role == .bias ? 0 : 1, count: slot.count)
+                case .embedding:
                     for i in 0..<slot.count { p[i] = gaussian(&rng) }
-                } else {
-                    let fanIn = slot.name.hasSuffix(".bias") ? linearFanIn(of: slot.name, in: model.layout) : (slot.shape.last ?? 1)
-                    let bound = 1 / Float(max(fanIn, 1)).squareRoot()
+                case .attention, .mlp, .readout:
+                    let bound = 1 / Float(max(slot.fanIn ?? 1, 1)).squareRoot()
                     for i in 0..<slot.count { p[i] = bound * (2 * rng.unitFloat() - 1) }
                 }
             }
         }
         return model
-    }
-
-    /// The input width of the linear map whose bias is `biasName` (its weight is [out, in]).
-    private static func linearFanIn(of biasName: String, in layout: ParameterLayout) -> Int {
-        let weightName = String(biasName.dropLast(".bias".count)) + ".weight"
-        return layout.slot(named: weightName)?.shape.last ?? 1
     }
 
     /// A copy of all parameters, flat, in layout order.
@@ -120,38 +113,4 @@ enum BLASThreads {
         return true
     }()
     static func configure() { _ = configured }
-}
-
-/// One set of forward buffers, lent to one `run` at a time (a concurrent run allocates its own).
-final class ActivationCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var kept: Activations?
-
-    /// Buffers that fit a [batch, length] block: the kept ones if they fit, else new ones with
-    /// headroom for slightly longer blocks later.
-    func take(config: ModelConfig, batch: Int, length: Int) -> Activations {
-        lock.lock()
-        let candidate = kept
-        kept = nil
-        lock.unlock()
-        if let candidate, candidate.fits(batch: batch, length: length) {
-            candidate.reshape(batch: batch, length: length)
-            return candidate
-        }
-        let acts = Activations(config: config, batch: batch, length: min(Model.maximumLength, length + length / 8 + 8))
-        acts.reshape(batch: batch, length: length)
-        return acts
-    }
-
-    /// Attention patterns above this many floats (256 MB) are not kept: one huge run should not
-    /// hold gigabytes for the rest of the process.
-    static let keptPatternLimit = 64 << 20
-
-    /// Returns buffers for the next run.
-    func give(_ acts: Activations) {
-        guard acts.patternCapacity <= ActivationCache.keptPatternLimit else { return }
-        lock.lock()
-        if kept == nil || (kept?.rowCapacity ?? 0) < acts.rowCapacity { kept = acts }
-        lock.unlock()
-    }
 }

@@ -17,6 +17,24 @@ public struct ModelConfig: Sendable, Equatable, Codable {
                                           mlpWidth: 1024, relativeWindow: 64, layerNormEpsilon: 1e-5,
                                           names: 128, modulus: 23)
 
+    /// The named sizes `lens train --config` and `lens init --config` choose from.
+    public enum Preset: String, CaseIterable, Sendable {
+        /// The paper's configuration (`ModelConfig.paper`).
+        case paper
+        /// Half the paper's width: 8 heads, d_model 128, MLP 512.
+        case small
+        /// A model for tests and quick trials: 4 heads of 8, d_model 32, MLP 64.
+        case tiny
+
+        public var config: ModelConfig {
+            switch self {
+            case .paper: return .paper
+            case .small: return ModelConfig(layers: 2, heads: 8, modelWidth: 128, headWidth: 16, mlpWidth: 512, relativeWindow: 64, names: 128, modulus: 23)
+            case .tiny: return ModelConfig(layers: 2, heads: 4, modelWidth: 32, headWidth: 8, mlpWidth: 64, relativeWindow: 16, names: 128, modulus: 23)
+            }
+        }
+    }
+
     public init(layers: Int, heads: Int, modelWidth: Int, headWidth: Int, mlpWidth: Int,
                 relativeWindow: Int, layerNormEpsilon: Float = 1e-5, names: Int, modulus: Int) {
         self.layers = layers

@@ -25,13 +25,6 @@ public enum ParameterNames {
     /// The bias of the LayerNorm applied to E_rel.
     public static let relativeNormBias = "transformer.pos_model.layer_norm.bias"
 
-    /// Whether `name` is a LayerNorm's weight or bias (the blocks' `ln_1`, `ln_2`, the final
-    /// `ln_final`, and the relative-position table's `layer_norm`).
-    public static func isLayerNorm(_ name: String) -> Bool {
-        let parts = name.split(separator: ".")
-        return parts.count >= 2 && ["ln_1", "ln_2", "ln_final", "layer_norm"].contains(parts[parts.count - 2])
-    }
-
     /// The name checkpoints written before LatentLens adopted the authors' names (schema_version 1)
     /// gave the tensor `name`, or nil when the name did not change.
     public static func legacyName(of name: String) -> String? {

@@ -53,8 +53,8 @@ extension Model {
                     hooks: Hooks? = nil) throws -> RecurrentRun {
         try validate(tokens: ids, batch: batch, length: length)
         guard iterations >= 1 else { throw ModelError.badInput("a run needs at least one iteration, asked for \(iterations)") }
-        let acts = activationCache.take(config: config, batch: batch, length: length)
-        defer { activationCache.give(acts) }
+        let acts = bufferPool.take(config: config, batch: batch, length: length)
+        defer { bufferPool.give(acts) }
         let slots = valueSlotMask(ids, rows: batch * length, length: length)
         let sizes = config.factorSizes
         var current = ids

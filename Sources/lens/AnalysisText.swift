@@ -6,8 +6,8 @@ enum AnalysisText {
     static func f(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
     static func render(_ outcome: AnalysisOutcome) -> String {
-        var lines: [String] = ["dumps:"]
-        for dump in outcome.dumps { lines.append("  \(dump.path)  (\(dump.probe): \(dump.role))") }
+        var lines: [String] = ["activation files:"]
+        for file in outcome.files { lines.append("  \(file.path)  (\(file.probe): \(file.role))") }
         let s = outcome.summary
         if let heads = s.heads {
             for g in heads.layers {

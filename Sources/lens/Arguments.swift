@@ -1,32 +1,27 @@
 import Foundation
 import GraphTask
 
-/// One option a subcommand accepts.
-struct OptionSpec {
-    let name: String          // "--nodes"
-    let value: String?        // placeholder such as "N"; nil for a flag without value
-    let help: String
-    var repeatable = false
-}
-
-/// A subcommand's interface: what `--help` prints and what the parser accepts.
-struct CommandSpec {
+/// A subcommand's interface: what `--help` prints and what the parser accepts. Its options
+/// are the properties of `Options`.
+struct CommandSpec<Options: CommandOptions> {
     let name: String
     let synopsis: String
     let summary: String
-    let options: [OptionSpec]
     /// Names of positional arguments, for the usage line; `minimumPositionals` are required.
     var positionals: [String] = []
     var minimumPositionals = 0
     var maximumPositionals: Int? = 0
 
+    var options: [DeclaredOption] { Options.all }
+
     var help: String {
+        let options = self.options
         var lines = ["usage: lens \(name) \(synopsis)", "", summary, ""]
         if !options.isEmpty { lines.append("options:") }
-        let width = options.map { $0.name.count + ($0.value.map { $0.count + 1 } ?? 0) }.max() ?? 0
+        let width = options.map { $0.name.count + ($0.placeholder.map { $0.count + 1 } ?? 0) }.max() ?? 0
         for option in options {
-            let left = option.name + (option.value.map { " " + $0 } ?? "")
-            lines.append("  " + left + String(repeating: " ", count: max(1, width - left.count + 2)) + option.help)
+            let left = option.name + (option.placeholder.map { " " + $0 } ?? "")
+            lines.append("  " + left + String(repeating: " ", count: max(1, width - left.count + 2)) + option.renderedHelp)
         }
         lines.append("  --help" + String(repeating: " ", count: max(1, width - 4)) + "show this help")
         return lines.joined(separator: "\n")
@@ -39,101 +34,96 @@ struct UsageError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
-/// Parsed options and positionals of one invocation.
-struct ParsedArguments {
-    var values: [String: [String]] = [:]
+/// Parsed options and positionals of one invocation of the command whose options are `Options`.
+struct ParsedArguments<Options: CommandOptions> {
+    let command: String
+    /// The texts given for each option with a value, in order.
+    var texts: [String: [String]] = [:]
     var flags: Set<String> = []
     var positionals: [String] = []
-    let command: String
     /// The arguments as given (after the subcommand), for provenance records.
     var raw: [String] = []
+    private let options = Options()
 
-    func has(_ flag: String) -> Bool { flags.contains(flag) }
+    init(command: String) { self.command = command }
 
-    func string(_ name: String) -> String? { values[name]?.last }
+    /// The option's value: as given, else its default.
+    subscript<Value>(_ key: KeyPath<Options, Option<Value>>) -> Value {
+        get throws { try given(key) ?? options[keyPath: key].defaultValue }
+    }
 
-    func string(_ name: String, default value: String) -> String { string(name) ?? value }
+    /// A text option's value (text is read as given, so reading it cannot fail).
+    subscript(_ key: KeyPath<Options, Option<String>>) -> String {
+        texts[options[keyPath: key].name]?.last ?? options[keyPath: key].defaultValue
+    }
 
-    func require(_ name: String) throws -> String {
-        guard let value = string(name) else { throw UsageError("lens \(command): \(name) is required") }
+    /// A text option's value, nil when not given.
+    subscript(_ key: KeyPath<Options, Option<String?>>) -> String? {
+        texts[options[keyPath: key].name]?.last
+    }
+
+    /// Whether a flag was given.
+    subscript(_ key: KeyPath<Options, Option<Bool>>) -> Bool {
+        flags.contains(options[keyPath: key].name)
+    }
+
+    /// The option's value when it was given on the command line, else nil (its default is not
+    /// used): what `lens train --resume` changes in the saved recipe.
+    func given<Value>(_ key: KeyPath<Options, Option<Value>>) throws -> Value? {
+        let option = options[keyPath: key]
+        guard let texts = texts[option.name], let last = texts.last else { return nil }
+        let reference = OptionReference(command: command, name: option.name)
+        let value: Value
+        if let combine = option.combine {
+            value = combine(try texts.map { try Value.read($0, for: reference) })
+        } else {
+            value = try Value.read(last, for: reference)
+        }
+        try option.check(value, reference)
         return value
     }
 
-    func int(_ name: String) throws -> Int? {
-        guard let text = string(name) else { return nil }
-        guard let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
-            throw UsageError("lens \(command): \(name) expects a whole number, found \"\(text)\"")
-        }
-        return value
-    }
-
-    func int(_ name: String, default value: Int) throws -> Int { try int(name) ?? value }
-
-    func positiveInt(_ name: String, default value: Int) throws -> Int { try positiveInt(name) ?? value }
-
-    /// The option's value when given, which must be positive.
-    func positiveInt(_ name: String) throws -> Int? {
-        guard let v = try int(name) else { return nil }
-        guard v > 0 else { throw UsageError("lens \(command): \(name) must be positive, found \(v)") }
-        return v
-    }
-
-    /// The option's value when given, which must lie in `range`; the message names the range
-    /// and, when given, why it has that bound.
-    func int(_ name: String, in range: ClosedRange<Int>, because reason: String? = nil) throws -> Int? {
-        guard let v = try int(name) else { return nil }
-        guard range.contains(v) else {
-            let why = reason.map { " (\($0))" } ?? ""
-            throw UsageError("lens \(command): \(name) must lie in \(range.lowerBound)...\(range.upperBound)\(why), found \(v)")
-        }
-        return v
-    }
-
-    func int(_ name: String, in range: ClosedRange<Int>, default value: Int, because reason: String? = nil) throws -> Int {
-        try int(name, in: range, because: reason) ?? value
-    }
-
-    /// A seed: any whole number from 0 to 2^64 - 1 (decimal, or hexadecimal after 0x).
-    func seed(_ name: String = "--seed", default value: UInt64) throws -> UInt64 {
-        guard let text = string(name) else { return value }
-        let digits = text.replacingOccurrences(of: "_", with: "")
-        let parsed = digits.lowercased().hasPrefix("0x") ? UInt64(digits.dropFirst(2), radix: 16) : UInt64(digits)
-        guard let seed = parsed else {
-            throw UsageError("lens \(command): \(name) expects a whole number from 0 to \(UInt64.max), found \"\(text)\"")
-        }
-        return seed
-    }
-
-    func double(_ name: String) throws -> Double? {
-        guard let text = string(name) else { return nil }
-        guard let value = Double(text), value.isFinite else {
-            throw UsageError("lens \(command): \(name) expects a number, found \"\(text)\"")
+    /// The value of an option without a default, which must be given.
+    func require(_ key: KeyPath<Options, Option<String?>>) throws -> String {
+        guard let value = self[key] else {
+            throw UsageError("lens \(command): \(options[keyPath: key].name) is required")
         }
         return value
     }
 
-    func intList(_ name: String) throws -> [Int]? {
-        guard let text = string(name) else { return nil }
-        var result: [Int] = []
-        for part in text.split(separator: ",") {
-            guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                throw UsageError("lens \(command): \(name) expects comma-separated whole numbers, found \"\(text)\"")
-            }
-            result.append(v)
-        }
-        return result
+    /// Whether `option` (one of `Options.all`) was given, with or without a value.
+    func isGiven(_ option: DeclaredOption) -> Bool {
+        flags.contains(option.name) || texts[option.name] != nil
     }
+
+    /// Whether the option was given, with or without a value.
+    func isGiven<Value>(_ key: KeyPath<Options, Option<Value>>) -> Bool {
+        isGiven(options[keyPath: key])
+    }
+
+    /// The command line for provenance records, shell-quoted: `lens COMMAND ARGUMENTS…`, also
+    /// when another command (lens demo) ran this one.
+    var commandLine: String {
+        (["lens", command] + raw).map(shellQuoted).joined(separator: " ")
+    }
+}
+
+/// `word` as a shell reads it back: unchanged when plain, else in single quotes.
+func shellQuoted(_ word: String) -> String {
+    let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@+".contains($0) }
+    return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// Parses `arguments` (after the subcommand name) against `spec`.
 ///
 /// Unknown options are rejected with the nearest valid name; `--name=value` and `--name value`
 /// are both accepted.
-func parseArguments(_ arguments: [String], spec: CommandSpec) throws -> ParsedArguments {
-    var parsed = ParsedArguments(command: spec.name)
+func parseArguments<Options>(_ arguments: [String], spec: CommandSpec<Options>) throws -> ParsedArguments<Options> {
+    var parsed = ParsedArguments<Options>(command: spec.name)
     parsed.raw = arguments
     var i = 0
-    let byName = Dictionary(uniqueKeysWithValues: spec.options.map { ($0.name, $0) })
+    let options = spec.options
+    let byName = Dictionary(uniqueKeysWithValues: options.map { ($0.name, $0) })
     while i < arguments.count {
         let argument = arguments[i]
         if argument == "--" {
@@ -147,19 +137,19 @@ func parseArguments(_ arguments: [String], spec: CommandSpec) throws -> ParsedAr
                 inlineValue = String(argument[argument.index(after: eq)...])
             }
             guard let option = byName[name] else {
-                let nearest = closest(name, among: spec.options.map(\.name) + ["--help"])
+                let nearest = closest(name, among: options.map(\.name) + ["--help"])
                 throw UsageError("lens \(spec.name): unknown option \(name)" + (nearest.map { "; did you mean \($0)?" } ?? ""))
             }
-            if option.value != nil {
+            if let placeholder = option.placeholder {
                 let value: String
                 if let inlineValue { value = inlineValue } else {
                     guard i + 1 < arguments.count else {
-                        throw UsageError("lens \(spec.name): \(name) expects a value (\(option.value ?? "VALUE"))")
+                        throw UsageError("lens \(spec.name): \(name) expects a value (\(placeholder))")
                     }
                     i += 1
                     value = arguments[i]
                 }
-                parsed.values[name, default: []].append(value)
+                parsed.texts[name, default: []].append(value)
             } else {
                 if inlineValue != nil { throw UsageError("lens \(spec.name): \(name) takes no value") }
                 parsed.flags.insert(name)

@@ -10,22 +10,31 @@ import Transformer
 
 /// `lens bench`: throughput figures, each a median over repetitions, as a table or JSON.
 enum BenchCommand: LensCommand {
-    static let spec = CommandSpec(
-        name: "bench", synopsis: "[--json] [--quick] [--python PY] | --profile [--quick] | --targets [--quick]",
+    static let spec = CommandSpec<Options>(
+        name: "bench", synopsis: "[--json] [--quick] [--python PY] | --targets [--quick] [--python PY] | --profile [--quick]",
         summary: """
         Measures forward throughput of the paper configuration (batch 1, 8, 32 × 64, 256, 1024
         tokens), one training step (forward + backward + AdamW) at 32 × 256 (data-parallel as in
         lens train, and as one block), HDF5 append throughput, and cblas_sgemm's own GFLOP/s on a 1024³ product as the machine's ceiling.
         With --python, also runs benchmarks/pytorch_reference.py with that interpreter and prints
-        both side by side with ratios.
-        """,
-        options: [
-            OptionSpec(name: "--json", value: nil, help: "print the figures as JSON"),
-            OptionSpec(name: "--quick", value: nil, help: "fewer shapes and repetitions"),
-            OptionSpec(name: "--python", value: "PY", help: "python with torch, numpy and h5py for the side-by-side run"),
-            OptionSpec(name: "--targets", value: nil, help: "only measure the three targets side by side: the training step's and forward 32 × 256's GFLOP/s against sgemm's, recording against the plain forward pass; with --python, also LatentLens's HDF5 appends and h5py's, alternately"),
-            OptionSpec(name: "--profile", value: nil, help: "only time one training step of the authors' recipe kernel by kernel (GEMMs, attention, softmax, LayerNorm, dropout, optimizer, data) and print where its time goes"),
-        ])
+        both side by side with ratios. Under the table, the three targets measured side by side
+        (--targets: only those); --profile: where one training step's time goes.
+        """)
+
+    struct Options: CommandOptions {
+        let json = Option(flag: "--json", help: "print the figures as JSON")
+        let quick = Option(flag: "--quick", help: "fewer shapes and repetitions")
+        let python = Option<String?>("--python", "PY", help: "python with torch, numpy and h5py for the side-by-side run")
+        let targets = Option(flag: "--targets", help: "only measure the three targets side by side: the training step's and forward 32 × 256's GFLOP/s against sgemm's, recording against the plain forward pass; with --python, also LatentLens's HDF5 appends and h5py's, alternately")
+        let profile = Option(flag: "--profile", help: "only time one training step of the authors' recipe kernel by kernel (GEMMs, attention, softmax, LayerNorm, dropout, optimizer, data) and print where its time goes")
+    }
+
+    /// What a bench run measured: figures by key (for JSON and the side-by-side table) and the
+    /// table's rows, in the order measured.
+    struct Results {
+        var figures: [String: Double] = [:]
+        var rows: [(String, String)] = []
+    }
 
     /// Median and spread of repeated timings, in seconds.
     struct Timing: Codable {
@@ -54,38 +63,54 @@ enum BenchCommand: LensCommand {
         return Double(c.layers) * (linear + attention) + 2 * d * Double(c.factorSizes.reduce(0, +))
     }
 
-    static func run(_ a: ParsedArguments) throws {
-        let quick = a.has("--quick")
-        let config = ModelConfig.paper
-        let model = try Model.randomlyInitialised(config: config, seed: 1)
-        if a.has("--profile") {
+    static func run(_ a: ParsedArguments<Options>) throws {
+        let quick = a[\.quick]
+        let model = try Model.randomlyInitialised(config: .paper, seed: 1)
+        if a[\.profile] {
             profileTrainingStep(model: model, repetitions: quick ? 3 : 5)
             return
         }
-        if a.has("--targets") {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        if a[\.targets] {
             var figures: [String: Double] = [:]
             let targets = try benchTargets(model: model, quick: quick, directory: directory.path, figures: &figures)
-            for line in targetLines(targets, figures: figures, repetitions: quick ? 3 : 5) { print(line) }
-            if let python = a.string("--python") {
+            for line in targetLines(targets, figures: figures, quick: quick) { print(line) }
+            if let python = a[\.python] {
                 let (wrapper, h5py) = try benchWritersAlternately(python: python, quick: quick, directory: directory.path)
                 print(String(format: "HDF5 appends, alternately in one run (files kept; best of each): LatentLens's wrapper %.0f MB/s, h5py %.0f MB/s (%.2f×)",
                              wrapper, h5py, wrapper / h5py))
             }
             return
         }
-        var figures: [String: Double] = [:]
-        var rows: [(String, String)] = []
-
-        // The machine's ceiling: one 1024³ sgemm over both cores (the best repetition).
-        let ceiling = sgemmGflops(repetitions: quick ? 3 : 7)
-        figures["sgemm_1024_gflops"] = ceiling
-        rows.append(("sgemm 1024³ (ceiling)", String(format: "%.1f GFLOP/s", ceiling)))
-
-        // Forward throughput, one iteration, no hooks.
+        var results = Results()
+        let ceiling = benchSgemm(quick: quick, into: &results)
         let shapes: [(Int, Int)] = quick ? [(1, 64), (32, 256)] : [(1, 64), (1, 256), (1, 1024), (8, 64), (8, 256), (8, 1024), (32, 64), (32, 256), (32, 1024)]
+        try benchForward(model, shapes: shapes, ceiling: ceiling, quick: quick, into: &results)
+        try benchSilentHooks(model, quick: quick, into: &results)
+        benchTrainingStep(model, quick: quick, into: &results)
+        try benchHDF5Append(directory: directory, quick: quick, into: &results)
+        try benchRecording(model: model, quick: quick, directory: directory.path, into: &results)
+        let targets = try benchTargets(model: model, quick: quick, directory: directory.path, figures: &results.figures)
+        try benchAnalyses(quick: quick, into: &results)
+        try printResults(results, shapes: shapes, python: a[\.python], json: a[\.json], quick: quick)
+        if !a[\.json] {
+            for line in targetLines(targets, figures: results.figures, quick: quick) { print(line) }
+        }
+    }
+
+    /// The machine's ceiling: one 1024³ sgemm over both cores, in GFLOP/s (the best repetition).
+    static func benchSgemm(quick: Bool, into results: inout Results) -> Double {
+        let ceiling = sgemmGflops(repetitions: quick ? 3 : 7)
+        results.figures["sgemm_1024_gflops"] = ceiling
+        results.rows.append(("sgemm 1024³ (ceiling)", String(format: "%.1f GFLOP/s", ceiling)))
+        return ceiling
+    }
+
+    /// Forward throughput, one iteration, no hooks, for each (batch, length) in `shapes`.
+    static func benchForward(_ model: Model, shapes: [(Int, Int)], ceiling: Double, quick: Bool, into results: inout Results) throws {
+        let config = model.config
         for (batch, length) in shapes {
             let ids = benchTokens(config, batch: batch, length: length)
             let reps = quick ? 3 : (batch * length >= 8192 ? 3 : 10)
@@ -94,45 +119,46 @@ enum BenchCommand: LensCommand {
             }
             let tokens = Double(batch * length) / t.median
             let gflops = tokens * forwardFlopsPerToken(config, length: length) / 1e9
-            figures["forward_b\(batch)_l\(length)_tokens_per_s"] = tokens
-            figures["forward_b\(batch)_l\(length)_gflops"] = gflops
-            rows.append(("forward \(batch) × \(length)", String(format: "%.0f tok/s, %.1f GFLOP/s (%.0f%% of sgemm), %.2f ms", tokens, gflops, 100 * gflops / ceiling, t.median * 1000)))
+            results.figures["forward_b\(batch)_l\(length)_tokens_per_s"] = tokens
+            results.figures["forward_b\(batch)_l\(length)_gflops"] = gflops
+            results.rows.append(("forward \(batch) × \(length)", String(format: "%.0f tok/s, %.1f GFLOP/s (%.0f%% of sgemm), %.2f ms", tokens, gflops, 100 * gflops / ceiling, t.median * 1000)))
         }
+    }
 
-        // Hooks that nobody registered must cost nothing: the same forward with an empty Hooks
-        // object, and with one observer on a point that never fires (iteration 99 only).
-        do {
-            let (batch, length) = quick ? (8, 256) : (32, 256)
-            let ids = benchTokens(config, batch: batch, length: length)
-            let empty = Hooks(config: config)
-            let idle = Hooks(config: config)
-            try idle.observe("blocks.*.attn.hook_pattern", iterations: .only([99])) { _, _ in }
-            // Interleaved, so that drifting background load hits all three alike.
-            var samples: [[Double]] = [[], [], []]
-            for rep in 0..<(quick ? 5 : 9) {
-                for (i, hooks) in [nil, empty, idle].enumerated() {
-                    let t = try time(repetitions: 1, warmup: rep == 0 ? 1 : 0) {
-                        _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1, hooks: hooks)
-                    }
-                    samples[i].append(t.median)
+    /// Hooks that nobody registered must cost nothing: the same forward with an empty Hooks
+    /// object, and with one observer on a point that never fires (iteration 99 only).
+    static func benchSilentHooks(_ model: Model, quick: Bool, into results: inout Results) throws {
+        let config = model.config
+        let (batch, length) = quick ? (8, 256) : (32, 256)
+        let ids = benchTokens(config, batch: batch, length: length)
+        let empty = Hooks(config: config)
+        let idle = Hooks(config: config)
+        try idle.observe("blocks.*.attn.hook_pattern", iterations: .only([99])) { _, _ in }
+        // Interleaved, so that drifting background load hits all three alike.
+        var samples: [[Double]] = [[], [], []]
+        for rep in 0..<(quick ? 5 : 9) {
+            for (i, hooks) in [nil, empty, idle].enumerated() {
+                let t = try time(repetitions: 1, warmup: rep == 0 ? 1 : 0) {
+                    _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1, hooks: hooks)
                 }
+                samples[i].append(t.median)
             }
-            let medians = samples.map { $0.sorted()[$0.count / 2] }
-            let plain = Timing(median: medians[0], min: 0, max: 0)
-            let withEmpty = Timing(median: medians[1], min: 0, max: 0), withIdle = Timing(median: medians[2], min: 0, max: 0)
-            figures["hooks_empty_ratio"] = withEmpty.median / plain.median
-            figures["hooks_idle_ratio"] = withIdle.median / plain.median
-            rows.append(("forward \(batch) × \(length), hooks registered but silent", String(format: "%.3f× (empty Hooks), %.3f× (an observer for iteration 99 only) of the plain forward pass",
-                                                                                      withEmpty.median / plain.median, withIdle.median / plain.median)))
         }
+        let medians = samples.map { $0.sorted()[$0.count / 2] }
+        let plain = Timing(median: medians[0], min: 0, max: 0)
+        let withEmpty = Timing(median: medians[1], min: 0, max: 0), withIdle = Timing(median: medians[2], min: 0, max: 0)
+        results.figures["hooks_empty_ratio"] = withEmpty.median / plain.median
+        results.figures["hooks_idle_ratio"] = withIdle.median / plain.median
+        results.rows.append(("forward \(batch) × \(length), hooks registered but silent", String(format: "%.3f× (empty Hooks), %.3f× (an observer for iteration 99 only) of the plain forward pass",
+                                                                                              withEmpty.median / plain.median, withIdle.median / plain.median)))
+    }
 
-        // One training step at 32 × 256: forward, backward, AdamW. Data-parallel as in `lens
-        // train` (one shard of sequences per core), and for comparison as one block whose kernels
-        // each split their rows over the cores (the trainer's path before data parallelism).
-        // In a block of its own, so that its buffers are freed before the targets' step.
-        do {
+    /// One training step at 32 × 256: forward, backward, AdamW. Data-parallel as in `lens
+    /// train` (one shard of sequences per core), and for comparison as one block whose kernels
+    /// each split their rows over the cores (the trainer's path before data parallelism).
+    static func benchTrainingStep(_ model: Model, quick: Bool, into results: inout Results) {
         let batch = 32, length = 256
-        let inputs = benchTokens(config, batch: batch, length: length)
+        let inputs = benchTokens(model.config, batch: batch, length: length)
         let weights = [Float](repeating: 1, count: batch * length)
         var adam = AdamW(layout: model.layout)
         /// Median time of `lossAndGradient` plus the AdamW update whose gradient is at `gradient`.
@@ -144,25 +170,23 @@ enum BenchCommand: LensCommand {
         }
         let sharded = ShardedBackpropagation(model: model)
         let step = timeStep({
-            _ = sharded.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
+            _ = sharded.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: Factor.lossWeights(counting: [.value]))
         }, gradient: sharded.gradientPointer)
         let trainTokens = Double(batch * length) / step.median
-        figures["train_step_b32_l256_tokens_per_s"] = trainTokens
-        figures["train_step_b32_l256_seconds"] = step.median
-        rows.append(("training step 32 × 256 (\(sharded.shards) shards)", String(format: "%.0f tok/s, %.0f ms", trainTokens, step.median * 1000)))
+        results.figures["train_step_b32_l256_tokens_per_s"] = trainTokens
+        results.figures["train_step_b32_l256_seconds"] = step.median
+        results.rows.append(("training step 32 × 256 (\(sharded.shards) shards)", String(format: "%.0f tok/s, %.0f ms", trainTokens, step.median * 1000)))
         let backprop = Backpropagation(model: model)
         let blockStep = timeStep({
-            _ = backprop.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: [0, 0, 0, 1])
+            _ = backprop.lossAndGradient(inputs: inputs, targets: inputs, positionWeights: weights, batch: batch, length: length, factorWeights: Factor.lossWeights(counting: [.value]))
         }, gradient: backprop.gradientPointer)
         let blockTokens = Double(batch * length) / blockStep.median
-        figures["train_step_b32_l256_one_block_tokens_per_s"] = blockTokens
-        rows.append(("training step 32 × 256 (one block)", String(format: "%.0f tok/s, %.0f ms", blockTokens, blockStep.median * 1000)))
-        }
+        results.figures["train_step_b32_l256_one_block_tokens_per_s"] = blockTokens
+        results.rows.append(("training step 32 × 256 (one block)", String(format: "%.0f tok/s, %.0f ms", blockTokens, blockStep.median * 1000)))
+    }
 
-        // HDF5: appending float32 rows of one sequence's MLP activations to an extendable dataset.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// HDF5: appending float32 rows of one sequence's MLP activations to an extendable dataset.
+    static func benchHDF5Append(directory: URL, quick: Bool, into results: inout Results) throws {
         let rowShape = [1, 256, 1024]
         let rowValues = [Float](repeating: 0.5, count: rowShape.reduce(1, *))
         let rowsPerFile = quick ? 32 : 128
@@ -176,30 +200,27 @@ enum BenchCommand: LensCommand {
             file.close()
         }
         let megabytes = Double(rowsPerFile * rowValues.count * 4) / 1e6
-        figures["hdf5_append_mb_per_s"] = megabytes / h5.median
-        rows.append(("HDF5 append (1 MB rows)", String(format: "%.0f MB/s", megabytes / h5.median)))
+        results.figures["hdf5_append_mb_per_s"] = megabytes / h5.median
+        results.rows.append(("HDF5 append (1 MB rows)", String(format: "%.0f MB/s", megabytes / h5.median)))
+    }
 
-        try benchRecording(model: model, quick: quick, directory: directory.path, figures: &figures, rows: &rows)
-        let targets = try benchTargets(model: model, quick: quick, directory: directory.path, figures: &figures)
-        let targetText = targetLines(targets, figures: figures, repetitions: quick ? 3 : 5)
-        try benchAnalyses(quick: quick, figures: &figures, rows: &rows)
-
-        if let python = a.string("--python") {
+    /// Prints the table (or JSON); with `python`, runs the PyTorch reference first and prints
+    /// both side by side.
+    static func printResults(_ results: Results, shapes: [(Int, Int)], python: String?, json: Bool, quick: Bool) throws {
+        if let python {
             let reference = try runPythonReference(python, quick: quick)
-            if a.has("--json") {
-                print(try jsonText(SideBySide(latentlens: figures, pytorch: reference.figures, notes: reference.notes)))
+            if json {
+                print(try jsonText(SideBySide(latentlens: results.figures, pytorch: reference.figures, notes: reference.notes)))
             } else {
-                printComparison(latentLens: figures, pytorch: reference.figures, notes: reference.notes, shapes: shapes)
-                for line in targetText { print(line) }
+                printComparison(latentLens: results.figures, pytorch: reference.figures, notes: reference.notes, shapes: shapes)
             }
             return
         }
-        if a.has("--json") {
-            print(try jsonText(figures))
+        if json {
+            print(try jsonText(results.figures))
         } else {
-            let width = rows.map(\.0.count).max() ?? 0
-            for (name, value) in rows { print(name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value) }
-            for line in targetText { print(line) }
+            let width = results.rows.map(\.0.count).max() ?? 0
+            for (name, value) in results.rows { print(name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value) }
         }
     }
 }
@@ -208,13 +229,12 @@ extension BenchCommand {
     /// Recording overhead: `lens run`'s recorder (attention patterns of both layers and the
     /// layer-1 MLP activations at every position) against the plain recurrent forward pass on
     /// the same sequences, uncompressed and with gzip.
-    static func benchRecording(model: Model, quick: Bool, directory: String,
-                               figures: inout [String: Double], rows: inout [(String, String)]) throws {
+    static func benchRecording(model: Model, quick: Bool, directory: String, into results: inout Results) throws {
         let recording = try RecordingBench(model: model, quick: quick)
         let count = recording.count
         let plain = try time(repetitions: quick ? 2 : 3) { try recording.plainForward() }
         var index = 0
-        // Each repetition writes its own file. A dump is kept after recording, so the main rows
+        // Each repetition writes its own file. An activation file is kept after recording, so the main rows
         // keep every file until the timing ends; the "deleted at once" row unlinks each file
         // inside the timed block, as this bench did before 2026-11-25 — on this VM that is about
         // twice as fast (the kernel drops the dirty pages instead of keeping them), which is why
@@ -232,9 +252,9 @@ extension BenchCommand {
                 if keep { written.append(path) } else { try? FileManager.default.removeItem(atPath: path) }
             }
             let overhead = timing.median / plain.median
-            figures["record_overhead_\(label)"] = overhead
-            figures["record_\(label)_mb_per_s"] = bytes / 1e6 / timing.median
-            rows.append(("recording \(count) seq, \(label.replacingOccurrences(of: "_deleted", with: ", file deleted at once"))", String(format: "%.2f× the plain forward pass (%.2f s vs %.2f s), %.0f MB/s written",
+            results.figures["record_overhead_\(label)"] = overhead
+            results.figures["record_\(label)_mb_per_s"] = bytes / 1e6 / timing.median
+            results.rows.append(("recording \(count) seq, \(label.replacingOccurrences(of: "_deleted", with: ", file deleted at once"))", String(format: "%.2f× the plain forward pass (%.2f s vs %.2f s), %.0f MB/s written",
                                                                   overhead, timing.median, plain.median, bytes / 1e6 / timing.median)))
         }
     }
@@ -271,26 +291,26 @@ extension BenchCommand {
         func record(path: String, compression: Int?) throws {
             let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: ["blocks.*.attn.hook_pattern", "blocks.1.mlp.hook_post"],
                                         iterations: Array(0..<expansion.iterations), batchSize: batchSize, positions: .all)
-            let provenance = DumpProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
+            let provenance = ActivationFileProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
             let writer = try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: compression)
             _ = try recorder.record(into: writer)
         }
     }
 
-    /// Each analysis on the demo's dumps (notebooks-data/demo, made by `lens demo`), when present.
-    static func benchAnalyses(quick: Bool, figures: inout [String: Double], rows: inout [(String, String)]) throws {
+    /// Each analysis on the demo's activation files (notebooks-data/demo, made by `lens demo`), when present.
+    static func benchAnalyses(quick: Bool, into results: inout Results) throws {
         let directory = "notebooks-data/demo"
         let names = ["slot_var0", "slot_var1", "slot_var2", "slot_rhs", "retrieval_distance", "value_grid"]
         let paths = names.map { "\(directory)/\($0).h5" }
         guard paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
-            rows.append(("analyses", "skipped: run make demo first (it writes the dumps they read)"))
+            results.rows.append(("analyses", "skipped: run make demo first (it writes the activation files they read)"))
             return
         }
         for kind in AnalysisKind.allCases {
             let runner = AnalysisRunner(analyses: [kind], causalSequences: 0)
             let timing = try time(repetitions: quick ? 1 : 3, warmup: 0) { _ = try runner.run(paths: paths) }
-            figures["analysis_\(kind.rawValue)_seconds"] = timing.median
-            rows.append(("analysis \(kind.rawValue) (demo dumps, no causal checks)", String(format: "%.2f s", timing.median)))
+            results.figures["analysis_\(kind.rawValue)_seconds"] = timing.median
+            results.rows.append(("analysis \(kind.rawValue) (demo activation files, no causal checks)", String(format: "%.2f s", timing.median)))
         }
     }
 }

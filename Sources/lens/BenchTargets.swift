@@ -32,7 +32,7 @@ extension BenchCommand {
         func keep(_ key: String, _ t: Double) { best[key] = min(best[key] ?? .infinity, t) }
         var kept: [String] = []
         defer { for path in kept { try? FileManager.default.removeItem(atPath: path) } }
-        for rep in 0..<(quick ? 3 : 5) {
+        for rep in 0..<targetRepetitions(quick: quick) {
             keep("sgemm", 2 * pow(1024, 3) / 1e9 / sgemmGflops(repetitions: 1))
             keep("train", try seconds { step.run() })
             keep("forward", try seconds { _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1) })
@@ -61,8 +61,12 @@ extension BenchCommand {
         return targets
     }
 
+    /// Interleaved repetitions of the targets' loop.
+    static func targetRepetitions(quick: Bool) -> Int { quick ? 3 : 5 }
+
     /// The targets as table lines, with the figures each ratio divides.
-    static func targetLines(_ targets: [BenchTarget], figures: [String: Double], repetitions: Int) -> [String] {
+    static func targetLines(_ targets: [BenchTarget], figures: [String: Double], quick: Bool) -> [String] {
+        let repetitions = targetRepetitions(quick: quick)
         var lines = [String(format: "targets, measured side by side (best of %d interleaved repetitions): sgemm 1024³ %.1f GFLOP/s; training step %.1f useful GFLOP/s (%.0f tokens/s); forward 32 × 256 %.1f GFLOP/s; recording %.3f s against %.3f s plain",
                             repetitions, figures["target_sgemm_gflops"] ?? 0, figures["target_train_useful_gflops"] ?? 0,
                             figures["target_train_tokens_per_s"] ?? 0, figures["target_forward_b32_l256_gflops"] ?? 0,

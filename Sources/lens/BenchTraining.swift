@@ -26,7 +26,7 @@ final class AuthorsTrainingStep {
         (r.minNodes, r.maxNodes, r.curriculumStartNodes, r.leaves, r.maxDepth) = (32, 32, 32, 6, 6)
         r.depthCappedByParents = true
         r.everyIteration = true
-        r.factorWeights = [1, 1, 1, 1]
+        r.factorWeights = Factor.lossWeights(counting: Set(Factor.allCases))
         r.computableWeight = 1
         r.frontierFraction = 0
         (r.dropout, r.attentionDropout) = (0.1, 0.1)

@@ -5,19 +5,20 @@ import Transformer
 
 /// `lens demo`: the whole pipeline on the bundled default model (what `make demo` runs).
 enum DemoCommand: LensCommand {
-    static let spec = CommandSpec(
+    static let spec = CommandSpec<Options>(
         name: "demo", synopsis: "[--model M] [--smoke] [--out DIR] [--report DIR]",
         summary: """
         Runs the workbench end to end on the bundled model: records the shipped probes into
         notebooks-data/demo/, runs the three analyses, writes the report to reports/demo/index.html
         and prints the headline numbers (accuracy, head groups, retrieval mass, key frequencies).
-        """,
-        options: [
-            OptionSpec(name: "--model", value: "M", help: "model to use (default models/default.h5)"),
-            OptionSpec(name: "--out", value: "DIR", help: "folder for the activation files (default notebooks-data/demo)"),
-            OptionSpec(name: "--report", value: "DIR", help: "folder for the report (default reports/demo)"),
-            OptionSpec(name: "--smoke", value: nil, help: "a quicker run with fewer evaluation graphs (CI)"),
-        ])
+        """)
+
+    struct Options: CommandOptions {
+        let model = Option<String?>("--model", "M", help: "model to use (default models/default.h5)")
+        let out = Option("--out", "DIR", default: "notebooks-data/demo", help: "folder for the activation files ({default})")
+        let report = Option("--report", "DIR", default: "reports/demo", help: "folder for the report ({default})")
+        let smoke = Option(flag: "--smoke", help: "a quicker run with fewer evaluation graphs (CI)")
+    }
 
     /// One `lens run` of the demo: the probe, what it records, and where.
     struct Recording {
@@ -33,27 +34,27 @@ enum DemoCommand: LensCommand {
         Recording(probe: $0.probe, hooks: $0.hooks.joined(separator: ","), positions: $0.positions, iterations: "last")
     } + [Recording(probe: "attention_examples", hooks: "blocks.*.attn.hook_pattern", positions: "all", iterations: "all")]
 
-    static func run(_ a: ParsedArguments) throws {
+    static func run(_ a: ParsedArguments<Options>) throws {
         let started = Date()
-        let model = a.string("--model") ?? defaultModelPath()
+        let model = a[\.model] ?? defaultModelPath()
         guard FileManager.default.fileExists(atPath: model) else {
             throw InputError("no model at \(model); train one with lens train --out \(model) or pass --model")
         }
-        let dumpDirectory = a.string("--out", default: "notebooks-data/demo")
-        let reportDirectory = a.string("--report", default: "reports/demo")
-        try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true)
-        let smoke = a.has("--smoke")
+        let fileDirectory = a[\.out]
+        let reportDirectory = a[\.report]
+        try FileManager.default.createDirectory(atPath: fileDirectory, withIntermediateDirectories: true)
+        let smoke = a[\.smoke]
 
-        print("== recording \(recordings.count) probes with \(model) into \(dumpDirectory)/")
-        var dumps: [String] = []
+        print("== recording \(recordings.count) probes with \(model) into \(fileDirectory)/")
+        var files: [String] = []
         for r in recordings {
-            let path = "\(dumpDirectory)/\(r.probe).h5"
+            let path = "\(fileDirectory)/\(r.probe).h5"
             try RunCommand.run(try parseArguments([r.probe, "--model", model, "--hooks", r.hooks, "--positions", r.positions,
                                                    "--iterations", r.iterations, "--compress", "gzip", "--out", path, "--force"], spec: RunCommand.spec))
-            dumps.append(path)
+            files.append(path)
         }
         print("\n== analyses and report")
-        let arguments = dumps + ["--model", model, "--out", reportDirectory, "--force", "--eval-samples", smoke ? "24" : "100", "--causal", smoke ? "32" : "128"]
+        let arguments = files + ["--model", model, "--out", reportDirectory, "--force", "--eval-samples", smoke ? "24" : "100", "--causal", smoke ? "32" : "128"]
         let (content, html) = try ReportCommand.generate(try parseArguments(arguments, spec: ReportCommand.spec))
         printHeadlines(content)
         print(String(format: "\nwhole demo: %@. Open %@ in a browser.", formatDuration(Date().timeIntervalSince(started)), html))

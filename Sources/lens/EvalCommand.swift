@@ -5,7 +5,7 @@ import Transformer
 
 /// `lens eval`: recurrent accuracy by graph size and depth.
 enum EvalCommand: LensCommand {
-    static let spec = CommandSpec(
+    static let spec = CommandSpec<Options>(
         name: "eval", synopsis: "--model M [--nodes 8,16,32,64] [--samples 500] [--extra-iterations K] [--ablate L.H,…] [--json]",
         summary: """
         Evaluates a model recurrently through its discrete bottleneck on random graphs: node
@@ -14,19 +14,24 @@ enum EvalCommand: LensCommand {
         right in the input of the iteration read: one step of the computation, errors carried in
         from earlier steps set aside.
         Graphs are drawn from a fixed evaluation seed, never from a training stream.
-        """,
-        options: [
-            OptionSpec(name: "--model", value: "M", help: "checkpoint to evaluate"),
-            OptionSpec(name: "--nodes", value: "LIST", help: "graph sizes (default 8,16,32,64)"),
-            OptionSpec(name: "--samples", value: "N", help: "graphs per size (default 500)"),
-            OptionSpec(name: "--extra-iterations", value: "K", help: "iterations beyond each graph's depth + 1 (default 0)"),
-            OptionSpec(name: "--leaves", value: "N", help: "leaves per graph (default 6)"),
-            OptionSpec(name: "--max-fan-in", value: "F", help: "most operands per computed node, 1-3 (default 3; 1 = copy graphs)"),
-            OptionSpec(name: "--seed", value: "S", help: "evaluation seed (default 59297)"),
-            OptionSpec(name: "--batch", value: "B", help: "graphs per forward pass (default 16)"),
-            OptionSpec(name: "--ablate", value: "L.H,…", help: "zero-ablate these heads (layer.head, e.g. 0.12,1.3) in every forward pass"),
-            OptionSpec(name: "--json", value: nil, help: "print JSON instead of a table"),
-        ])
+        """)
+
+    /// The evaluator's own defaults.
+    private static let standard = Evaluator()
+
+    struct Options: CommandOptions {
+        let model = Option<String?>("--model", "M", help: "checkpoint to evaluate")
+        let nodes = Option<[Int]>.graphSizes(help: "graph sizes ({default})")
+        let samples = Option("--samples", "N", default: 500, bounds: .within(1...OptionLimits.samples), help: "graphs per size ({default})")
+        let extraIterations = Option<Int>.extraIterations(help: "iterations beyond each graph's depth + 1 ({default})")
+        let leaves = Option("--leaves", "N", default: EvalCommand.standard.leaves, bounds: .within(1...OptionLimits.nodes), help: "leaves per graph ({default})")
+        let maxFanIn = Option("--max-fan-in", "F", default: EvalCommand.standard.maxFanIn, bounds: .positive,
+                              help: "most operands per computed node, 1-3 ({default}; 1 = copy graphs)")
+        let seed = Option("--seed", "S", default: EvalCommand.standard.seed, help: "evaluation seed ({default})")
+        let batch = Option("--batch", "B", default: EvalCommand.standard.batchSize, bounds: .within(1...OptionLimits.batch), help: "graphs per forward pass ({default})")
+        let ablate = Option<String?>("--ablate", "L.H,…", help: "zero-ablate these heads (layer.head, e.g. 0.12,1.3) in every forward pass")
+        let json = Option(flag: "--json", help: "print JSON instead of a table")
+    }
 
     /// JSON layout of the result: {"sizes": [...]}.
     struct Report: Encodable {
@@ -49,18 +54,15 @@ enum EvalCommand: LensCommand {
         let sizes: [Size]
     }
 
-    static func run(_ a: ParsedArguments) throws {
-        let path = try a.require("--model")
+    static func run(_ a: ParsedArguments<Options>) throws {
+        let path = try a.require(\.model)
         let model = try Checkpoint.load(path)
-        let sizes = try a.intList("--nodes") ?? [8, 16, 32, 64]
-        let samples = try a.int("--samples", in: 1...OptionLimits.samples, default: 500)
-        let extra = try a.int("--extra-iterations", in: 0...OptionLimits.extraIterations, default: 0,
-                              because: "each iteration is a forward pass whose predictions are kept")
-        var evaluator = Evaluator(leaves: try a.int("--leaves", in: 1...OptionLimits.nodes, default: 6), extraIterations: extra,
-                                  batchSize: try a.int("--batch", in: 1...OptionLimits.batch, default: 16),
-                                  seed: try a.seed(default: 0xE7A1),
-                                  maxFanIn: try a.positiveInt("--max-fan-in", default: 3))
-        if let spec = a.string("--ablate") {
+        let sizes = try a[\.nodes]
+        let samples = try a[\.samples]
+        let extra = try a[\.extraIterations]
+        var evaluator = Evaluator(leaves: try a[\.leaves], extraIterations: extra, batchSize: try a[\.batch],
+                                  seed: try a[\.seed], maxFanIn: try a[\.maxFanIn])
+        if let spec = a[\.ablate] {
             evaluator.ablatedHeads = try HeadAblation.parse(spec)
             for (layer, heads) in evaluator.ablatedHeads {
                 if let problem = Hooks.ablationProblem(config: model.config, layer: layer, heads: heads) {
@@ -69,7 +71,7 @@ enum EvalCommand: LensCommand {
             }
         }
         guard evaluator.maxFanIn <= 3 else { throw UsageError("lens eval: --max-fan-in must be 1, 2 or 3, found \(evaluator.maxFanIn)") }
-        let json = a.has("--json")
+        let json = a[\.json]
         var results: [SizeEvaluation] = []
         for nodes in sizes {
             guard nodes > evaluator.leaves, nodes <= model.config.names else {

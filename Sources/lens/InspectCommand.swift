@@ -4,18 +4,21 @@ import Recording
 
 /// `lens inspect`: prints the tree of an HDF5 file.
 enum InspectCommand: LensCommand {
-    static let spec = CommandSpec(
+    static let spec = CommandSpec<Options>(
         name: "inspect", synopsis: "FILE.h5",
         summary: "Prints the groups and datasets of an HDF5 file with shapes, element types and attributes.",
-        options: [OptionSpec(name: "--attributes", value: nil, help: "print every dataset's attributes too"),
-                  OptionSpec(name: "--tree", value: nil, help: "for an activation file, print the raw tree instead of the summary")],
         positionals: ["FILE.h5"], minimumPositionals: 1, maximumPositionals: 1)
 
-    static func run(_ a: ParsedArguments) throws {
+    struct Options: CommandOptions {
+        let attributes = Option(flag: "--attributes", help: "print every dataset's attributes too")
+        let tree = Option(flag: "--tree", help: "for an activation file, print the raw tree instead of the summary")
+    }
+
+    static func run(_ a: ParsedArguments<Options>) throws {
         let path = a.positionals[0]
         let file = try H5File.open(path)
         defer { file.close() }
-        if !a.has("--tree"), try file.root.stringAttribute("schema") == ActivationSchema.name {
+        if !a[\.tree], try file.root.stringAttribute("schema") == ActivationSchema.name {
             file.close()
             do {
                 try printActivationSummary(path)
@@ -37,7 +40,7 @@ enum InspectCommand: LensCommand {
                 line += "/"
             }
             print(line)
-            if node.kind == .group || a.has("--attributes") {
+            if node.kind == .group || a[\.attributes] {
                 for (key, value) in node.attributes {
                     var text = "\(value)"
                     if text.count > 100 { text = String(text.prefix(97)) + "..." }

@@ -8,7 +8,7 @@ import Transformer
 
 /// `lens run`: records a probe's activations into an activation file.
 enum RunCommand: LensCommand {
-    static let spec = CommandSpec(
+    static let spec = CommandSpec<Options>(
         name: "run", synopsis: "PROBE --model M --hooks GLOBS --out FILE.h5 [--iterations SPEC] [--positions SEL] [--ablate L.H,…] [--batch B] [--compress gzip] [--force]",
         summary: """
         Runs a probe (a file, or the name of a shipped probe in probes/) through a model in batches
@@ -18,19 +18,43 @@ enum RunCommand: LensCommand {
         one. Ctrl-C or kill stops after the current batch and keeps a readable file with
         complete = 0: at --out when nothing was there, else at STEM.partial.h5 beside it.
         """,
-        options: [
-            OptionSpec(name: "--model", value: "M", help: "checkpoint to run"),
-            OptionSpec(name: "--hooks", value: "GLOBS", help: "comma-separated hook globs, e.g. 'blocks.*.attn.hook_pattern,blocks.1.mlp.hook_post'", repeatable: true),
-            OptionSpec(name: "--out", value: "FILE.h5", help: "the activation file to write"),
-            OptionSpec(name: "--iterations", value: "SPEC", help: "recorded iterations: all (default), last, first, or indices like 0,2 or 0..3"),
-            OptionSpec(name: "--positions", value: "SEL", help: "recorded query positions: all (default, full tensors), probe (rhs_pos, equals_pos, operand{i}_pos), or metadata columns like rhs_pos,operand0_pos"),
-            OptionSpec(name: "--ablate", value: "L.H,…", help: "zero-ablate these heads (layer.head, e.g. 1.15,0.3) in every forward pass; the file records them"),
-            OptionSpec(name: "--batch", value: "B", help: "sequences per forward pass (default 16)"),
-            OptionSpec(name: "--compress", value: "gzip", help: "gzip (level 4), gzip:N, or none (default)"),
-            OptionSpec(name: "--force", value: nil, help: "replace --out if it exists (once the new file is complete)"),
-            OptionSpec(name: "--quiet", value: nil, help: "no progress bar"),
-        ],
         positionals: ["PROBE"], minimumPositionals: 1, maximumPositionals: 1)
+
+    struct Options: CommandOptions {
+        let model = Option<String?>("--model", "M", help: "checkpoint to run")
+        let hooks = Option<[String]>("--hooks", "GLOBS", default: [],
+                                     help: "comma-separated hook globs, e.g. 'blocks.*.attn.hook_pattern,blocks.1.mlp.hook_post'").repeatable()
+        let out = Option<String?>("--out", "FILE.h5", help: "the activation file to write")
+        let iterations = Option("--iterations", "SPEC", default: "all", help: "recorded iterations: all, last, first, or indices like 0,2 or 0..3 ({default})")
+        let positions = Option("--positions", "SEL", default: "all",
+                               help: "recorded query positions: all (full tensors), probe (rhs_pos, equals_pos, operand{i}_pos), or metadata columns like rhs_pos,operand0_pos ({default})")
+        let ablate = Option<String?>("--ablate", "L.H,…", help: "zero-ablate these heads (layer.head, e.g. 1.15,0.3) in every forward pass; the file records them")
+        let batch = Option("--batch", "B", default: 16, bounds: .within(1...OptionLimits.batch), help: "sequences per forward pass ({default})")
+        let compress = Option("--compress", "gzip", default: Compression.none, help: "gzip (level 4), gzip:N, or none ({default})")
+        let force = Option<Bool>.forceOut
+        let quiet = Option(flag: "--quiet", help: "no progress bar")
+    }
+
+    /// How the activation file's datasets are compressed.
+    enum Compression: OptionValue {
+        case none
+        case gzip(level: Int)
+
+        /// nil for no compression, else the gzip level.
+        var level: Int? {
+            if case .gzip(let level) = self { return level }
+            return nil
+        }
+
+        static func read(_ text: String, for option: OptionReference) throws -> Compression {
+            if text == "none" { return .none }
+            if text == "gzip" { return .gzip(level: 4) }
+            if text.hasPrefix("gzip:"), let level = Int(text.dropFirst(5)), (0...9).contains(level) { return .gzip(level: level) }
+            throw option.refusal("expects gzip, gzip:N (N in 0…9) or none, found \"\(text)\"")
+        }
+
+        var shownAsDefault: String? { level.map { "gzip:\($0)" } ?? "none" }
+    }
 
     /// The `config` root attribute.
     struct RunConfig: Encodable {
@@ -52,14 +76,14 @@ enum RunCommand: LensCommand {
         let meta: [String]
     }
 
-    static func run(_ a: ParsedArguments) throws {
-        let modelPath = try a.require("--model")
-        let out = try a.require("--out")
-        let globs = (a.values["--hooks"] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+    static func run(_ a: ParsedArguments<Options>) throws {
+        let modelPath = try a.require(\.model)
+        let out = try a.require(\.out)
+        let globs = try a[\.hooks]
         guard !globs.isEmpty else { throw UsageError("lens run: --hooks is required (e.g. --hooks 'blocks.*.attn.hook_pattern')") }
-        let force = a.has("--force")
-        let compression = try compressionLevel(a.string("--compress"))
-        let batch = try a.int("--batch", in: 1...OptionLimits.batch, default: 16)
+        let force = a[\.force]
+        let compression = try a[\.compress].level
+        let batch = try a[\.batch]
 
         let probePath = try resolveProbe(a.positionals[0])
         // Checked before any work; the file is written aside and replaces an old one at the end.
@@ -69,14 +93,14 @@ enum RunCommand: LensCommand {
         let expansion = try probe.expand(vocabulary: model.config.vocabulary, maximumLength: Model.maximumLength)
         let iterations: [Int]
         do {
-            iterations = try IterationSelection.parse(a.string("--iterations", default: "all"), runIterations: expansion.iterations)
+            iterations = try IterationSelection.parse(a[\.iterations], runIterations: expansion.iterations)
         } catch let error as RecordingError {
             throw UsageError("lens run: \(error)")
         }
         let recorder: Recorder
         do {
-            let positions = try PositionSelection.parse(a.string("--positions", default: "all"))
-            let ablated = try a.string("--ablate").map(HeadAblation.parse) ?? [:]
+            let positions = try PositionSelection.parse(a[\.positions])
+            let ablated = try a[\.ablate].map(HeadAblation.parse) ?? [:]
             recorder = try Recorder(model: model, expansion: expansion, hookGlobs: globs, iterations: iterations, batchSize: batch,
                                     positions: positions, ablatedHeads: ablated)
         } catch let error as ModelError {
@@ -89,16 +113,15 @@ enum RunCommand: LensCommand {
                                run_iterations: expansion.iterations, batch: batch, compression: compression,
                                query_columns: recorder.queryColumns, ablated_heads: HeadAblation.text(recorder.ablatedHeads), sequences: expansion.count, length: expansion.length, probe: probe.name,
                                probe_file: probePath, slots: expansion.slots, meta: expansion.metaKeys)
-        let provenance = DumpProvenance(
-            // The equivalent `lens run` command, also when another command (lens demo) ran it.
-            command: (["lens", "run"] + a.raw).map(shellQuoted).joined(separator: " "), modelPath: modelPath,
+        let provenance = ActivationFileProvenance(
+            command: a.commandLine, modelPath: modelPath,
             modelSHA256: try SHA256.hex(ofFile: modelPath), probe: probe.name,
             probeText: (try? String(contentsOfFile: probePath, encoding: .utf8)) ?? "",
             configJSON: try jsonText(config))
         let writer = try recorder.makeWriter(output: output, provenance: provenance, compression: compression)
 
-        let stop = StopSignal()
-        let quiet = a.has("--quiet")
+        let stop = StopSignal(.announce(command: "run", finishing: "the current batch"))
+        let quiet = a[\.quiet]
         let bar = ProgressBar("run \(probe.name)", total: expansion.count, unit: "seq", quiet: quiet)
         let started = Date()
         let outcome = try recorder.record(into: writer, shouldStop: { stop.requested }, progress: { bar.update($0) })
@@ -114,14 +137,6 @@ enum RunCommand: LensCommand {
             printError("lens run: stopped by a signal after \(n) of \(expansion.count) sequences; \(writer.keptPath) keeps them and says complete = 0\(replaced)")
             exit(130)
         }
-    }
-
-    /// nil for no compression, else the gzip level.
-    static func compressionLevel(_ text: String?) throws -> Int? {
-        guard let text, text != "none" else { return nil }
-        if text == "gzip" { return 4 }
-        if text.hasPrefix("gzip:"), let level = Int(text.dropFirst(5)), (0...9).contains(level) { return level }
-        throw UsageError("lens run: --compress expects gzip, gzip:N (N in 0…9) or none, found \"\(text)\"")
     }
 
     /// A probe file path: PROBE itself, or probes/PROBE[.probe] under the current directory or
@@ -148,43 +163,5 @@ enum RunCommand: LensCommand {
         let roots = repositoryRoots()
         let shipped = roots.dropFirst().map { $0 + "/probes" }.filter { FileManager.default.fileExists(atPath: $0) }
         return [roots[0] + "/probes"] + shipped.filter { $0 != roots[0] + "/probes" }
-    }
-
-    static func shellQuoted(_ word: String) -> String {
-        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@+".contains($0) }
-        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-}
-
-/// Turns SIGINT and SIGTERM into a flag the recording loop checks between batches.
-final class StopSignal {
-    private let lock = NSLock()
-    private var flag = false
-    private var sources: [DispatchSourceSignal] = []
-
-    init() {
-        unblockStopSignals()
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.lock()
-                let second = self.flag
-                self.flag = true
-                self.lock.unlock()
-                let message = second ? "lens run: second signal, stopping now\n" : "\nlens run: stopping after the current batch…\n"
-                FileHandle.standardError.write(Data(message.utf8))
-                if second { exit(130) }
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    var requested: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return flag
     }
 }

@@ -7,7 +7,7 @@ extension TimelineError: UserInputError {}
 
 /// `lens timeline`: the three mechanisms measured on every snapshot of a training run.
 enum TimelineCommand: LensCommand {
-    static let spec = CommandSpec(
+    static let spec = CommandSpec<Options>(
         name: "timeline", synopsis: "SNAPSHOTS… --out DIR [--log FILE] [--contexts K] [--graphs N] [--nodes N] [--leaves L] [--names K] [--probes DIR] [--json] [--force]",
         summary: """
         Measures, on each snapshot of a run (ordered by its training_steps), one-step accuracy by
@@ -17,34 +17,41 @@ enum TimelineCommand: LensCommand {
         probes. Writes DIR/timeline.json and DIR/index.html (line charts against the step, offline).
         The training loss comes from the run's log: --log, else STEM.log beside the snapshots.
         """,
-        options: [
-            OptionSpec(name: "--out", value: "DIR", help: "folder for timeline.json and index.html"),
-            OptionSpec(name: "--log", value: "FILE", help: "the run's training log, for the loss (default: STEM.log beside the snapshots, if there)"),
-            OptionSpec(name: "--contexts", value: "K", help: "random contexts per slot sweep (default 4 of the probes' 12)"),
-            OptionSpec(name: "--graphs", value: "N", help: "held-out graphs for the accuracy (default 64)"),
-            OptionSpec(name: "--nodes", value: "N", help: "nodes of those graphs (default 16)"),
-            OptionSpec(name: "--leaves", value: "L", help: "leaves of those graphs (default 6)"),
-            OptionSpec(name: "--names", value: "K", help: "draw the held-out graphs' variable names from the first K only (for a run trained on K names; default all; the probes keep theirs)"),
-            OptionSpec(name: "--probes", value: "DIR", help: "folder of the probe files (default: the shipped probes/)"),
-            OptionSpec(name: "--json", value: nil, help: "also print timeline.json to standard output"),
-            OptionSpec(name: "--force", value: nil, help: "write into DIR even if it holds a timeline"),
-            OptionSpec(name: "--quiet", value: nil, help: "no progress"),
-        ],
         positionals: ["SNAPSHOTS"], minimumPositionals: 1, maximumPositionals: 100_000)
 
-    static func run(_ a: ParsedArguments) throws {
-        let out = try a.require("--out")
+    /// The tracker's own defaults.
+    private static let standard = MechanismTracker(probeDirectory: "")
+
+    struct Options: CommandOptions {
+        let out = Option<String?>("--out", "DIR", help: "folder for timeline.json and index.html")
+        let log = Option<String?>("--log", "FILE", help: "the run's training log, for the loss (default: STEM.log beside the snapshots, if there)")
+        let contexts = Option("--contexts", "K", default: TimelineCommand.standard.contexts, bounds: .positive,
+                              help: "random contexts per slot sweep ({default} of the probes' 12)")
+        let graphs = Option("--graphs", "N", default: TimelineCommand.standard.evaluationGraphs, bounds: .positive,
+                            help: "held-out graphs for the accuracy ({default})")
+        let nodes = Option("--nodes", "N", default: TimelineCommand.standard.evaluationNodes, bounds: .positive, help: "nodes of those graphs ({default})")
+        let leaves = Option("--leaves", "L", default: TimelineCommand.standard.leaves, bounds: .positive, help: "leaves of those graphs ({default})")
+        let names = Option<Int?>("--names", "K", bounds: .positive,
+                                 help: "draw the held-out graphs' variable names from the first K only (for a run trained on K names; default all; the probes keep theirs)")
+        let probes = Option<String?>("--probes", "DIR", help: "folder of the probe files (default: the shipped probes/)")
+        let json = Option(flag: "--json", help: "also print timeline.json to standard output")
+        let force = Option(flag: "--force", help: "write into DIR even if it holds a timeline")
+        let quiet = Option(flag: "--quiet", help: "no progress")
+    }
+
+    static func run(_ a: ParsedArguments<Options>) throws {
+        let out = try a.require(\.out)
         let snapshots = a.positionals
-        var tracker = MechanismTracker(probeDirectory: a.string("--probes") ?? shippedProbeDirectory())
-        tracker.contexts = try a.positiveInt("--contexts", default: 4)
-        tracker.evaluationGraphs = try a.positiveInt("--graphs", default: 64)
-        tracker.evaluationNodes = try a.positiveInt("--nodes", default: 16)
-        tracker.names = try a.positiveInt("--names")
-        tracker.leaves = try a.positiveInt("--leaves", default: 6)
+        var tracker = MechanismTracker(probeDirectory: a[\.probes] ?? shippedProbeDirectory())
+        tracker.contexts = try a[\.contexts]
+        tracker.evaluationGraphs = try a[\.graphs]
+        tracker.evaluationNodes = try a[\.nodes]
+        tracker.names = try a[\.names]
+        tracker.leaves = try a[\.leaves]
         try tracker.checkProbes()
 
         // Every output is checked before the first snapshot is measured.
-        let outputs = try OutputFile.inFolder(out, names: ["timeline.json", "index.html"], what: "--out", force: a.has("--force"),
+        let outputs = try OutputFile.inFolder(out, names: ["timeline.json", "index.html"], what: "--out", force: a[\.force],
                                               inputs: snapshots)
         let (jsonOutput, htmlOutput) = (outputs[0], outputs[1])
 
@@ -59,9 +66,9 @@ enum TimelineCommand: LensCommand {
             ordered.append((step, path))
         }
         ordered.sort { $0.step < $1.step }
-        let losses = try trainingLosses(log: a.string("--log") ?? defaultLog(for: snapshots))
+        let losses = try trainingLosses(log: a[\.log] ?? defaultLog(for: snapshots))
 
-        let quiet = a.has("--quiet") || a.has("--json")
+        let quiet = a[\.quiet] || a[\.json]
         let bar = ProgressBar("timeline", total: ordered.count, unit: "snapshots", quiet: quiet)
         var measures: [MechanismMeasures] = []
         for (i, entry) in ordered.enumerated() {
@@ -77,8 +84,8 @@ enum TimelineCommand: LensCommand {
         let text = try jsonText(measures)
         try jsonOutput.write(text + "\n")
         let title = ordered.last.map { ($0.path as NSString).lastPathComponent } ?? "run"
-        try htmlOutput.write(TimelinePage.html(measures, title: title, command: commandLine()))
-        if a.has("--json") {
+        try htmlOutput.write(TimelinePage.html(measures, title: title, command: a.commandLine))
+        if a[\.json] {
             print(text)
         } else {
             let seconds = measures.map(\.seconds)

@@ -3,11 +3,24 @@ import Probes
 
 /// A subcommand of `lens`.
 protocol LensCommand {
-    static var spec: CommandSpec { get }
-    static func run(_ arguments: ParsedArguments) throws
+    /// The options it accepts, declared once (`CommandOptions`).
+    associatedtype Options: CommandOptions
+    static var spec: CommandSpec<Options> { get }
+    static func run(_ arguments: ParsedArguments<Options>) throws
 }
 
-let commands: [LensCommand.Type] = [
+extension LensCommand {
+    /// Parses `arguments` (after the subcommand's name) and runs the command.
+    static func run(arguments: [String]) throws {
+        try run(parseArguments(arguments, spec: spec))
+    }
+
+    static var name: String { spec.name }
+    static var help: String { spec.help }
+    static var summary: String { spec.summary }
+}
+
+let commands: [any LensCommand.Type] = [
     GenerateCommand.self, SolveCommand.self, InitCommand.self, TrainCommand.self, EvalCommand.self,
     InspectCommand.self, RunCommand.self, AnalyzeCommand.self, ReportCommand.self, TimelineCommand.self, DemoCommand.self, BenchCommand.self,
 ]
@@ -15,7 +28,7 @@ let commands: [LensCommand.Type] = [
 func printUsage() {
     var lines = ["usage: lens COMMAND [options]   (lens COMMAND --help for details)", "", "commands:"]
     for command in commands {
-        lines.append("  " + command.spec.name.padding(toLength: 10, withPad: " ", startingAt: 0) + (command.spec.summary.split(separator: "\n").first.map(String.init) ?? ""))
+        lines.append("  " + command.name.padding(toLength: 10, withPad: " ", startingAt: 0) + (command.summary.split(separator: "\n").first.map(String.init) ?? ""))
     }
     print(lines.joined(separator: "\n"))
 }
@@ -34,19 +47,18 @@ guard let name = argv.first, name != "--help", name != "-h", name != "help" else
     printUsage()
     exit(argv.isEmpty ? 2 : 0)
 }
-guard let command = commands.first(where: { $0.spec.name == name }) else {
-    let hint = closest(name, among: commands.map { $0.spec.name }).map { "; did you mean \"\($0)\"?" } ?? ""
+guard let command = commands.first(where: { $0.name == name }) else {
+    let hint = closest(name, among: commands.map { $0.name }).map { "; did you mean \"\($0)\"?" } ?? ""
     printError("lens: unknown command \"\(name)\"\(hint) (lens --help lists them)")
     exit(2)
 }
 let rest = Array(argv.dropFirst())
 if rest.contains("--help") || rest.contains("-h") {
-    print(command.spec.help)
+    print(command.help)
     exit(0)
 }
 do {
-    let parsed = try parseArguments(rest, spec: command.spec)
-    try command.run(parsed)
+    try command.run(arguments: rest)
 } catch {
     let report = FailureReport(error)
     printError(report.message)

@@ -151,7 +151,7 @@ combine product
         #expect(run.status == 0, "\(run.error)")
     }
 
-    @Test func anIncompleteDumpIsNamedBeforeAnyAnalysis() throws {
+    @Test func anIncompleteActivationFileIsNamedBeforeAnyAnalysis() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try recordSmallGrid(in: dir)

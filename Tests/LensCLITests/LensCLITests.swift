@@ -318,7 +318,7 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(state.step > 0)
     }
 
-    @Test func theDemoPipelineWritesAReportFromDumps() throws {
+    @Test func theDemoPipelineWritesAReportFromActivationFiles() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try runLens(["init", "--config", "tiny", "--out", "tiny.h5"], in: dir).status == 0)
@@ -361,7 +361,7 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(again.status == 2)
         #expect(again.error.contains("already exists; pass --force"))
 
-        // An interrupted dump is named as the cause before any work, and the report is not rewritten.
+        // An interrupted activation file is named as the cause before any work, and the report is not rewritten.
         let file = try H5File.open(dir + "/dumps/value_grid.h5", mode: .readWrite)
         try file.root.setAttribute("complete", 0)
         file.close()

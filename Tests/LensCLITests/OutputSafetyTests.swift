@@ -8,7 +8,7 @@ import Transformer
 /// the work, written aside and renamed at the end; inputs are never overwritten; a device or FIFO
 /// is written in place, never replaced.
 @Suite struct OutputSafetyTests {
-    /// A folder with a tiny model and the three slot dumps the heads analysis reads.
+    /// A folder with a tiny model and the three slot sweeps the heads analysis reads.
     func workspace() throws -> String {
         let dir = try scratchDirectory()
         #expect(try runLens(["init", "--config", "tiny", "--out", "m.h5"], in: dir).status == 0)
@@ -113,9 +113,9 @@ import Transformer
         #expect(try leftovers(dir).isEmpty)
     }
 
-    /// Replacing a dump someone is reading leaves their open file intact, and two runs to one
+    /// Replacing an activation file someone is reading leaves their open file intact, and two runs to one
     /// path both leave a complete file rather than one corrupt one.
-    @Test func replacingADumpKeepsItsReadersAndConcurrentRunsDoNotCorruptIt() throws {
+    @Test func replacingAnActivationFileKeepsItsReadersAndConcurrentRunsDoNotCorruptIt() throws {
         let dir = try workspace()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let reader = try ActivationReader(path: dir + "/slot_var0.h5")

@@ -31,7 +31,7 @@ import Testing
     }
 
     /// A reader that opened the old file keeps reading it after the replacement (rename, not
-    /// truncation), as an h5py notebook reading yesterday's dump would.
+    /// truncation), as an h5py notebook reading yesterday's activation file would.
     @Test func anOpenReaderKeepsTheOldFile() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/d.h5"

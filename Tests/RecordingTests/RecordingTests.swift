@@ -29,7 +29,7 @@ func makeRecorder(hooks: [String] = ["blocks.0.attn.hook_pattern", "blocks.1.mlp
     return (try Recorder(model: model, expansion: expansion, hookGlobs: hooks, iterations: iterations, batchSize: batch), model)
 }
 
-let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5", modelSHA256: String(repeating: "ab", count: 32),
+let provenance = ActivationFileProvenance(command: "lens run rt.probe", modelPath: "m.h5", modelSHA256: String(repeating: "ab", count: 32),
                                 probe: "rt", probeText: probeText, configJSON: "{\"batch\": 3}")
 
 @Suite struct RecordingTests {
@@ -294,7 +294,7 @@ let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5",
                 }
             }
             #expect(worst <= 1e-6)
-            // A full dump read at a column equals slicing the full tensor by hand.
+            // A full activation file read at a column equals slicing the full tensor by hand.
             let rows = try a.activations("blocks.0.attn.hook_pattern", iteration: 1, at: "rhs_pos")
             let whole = try a.activations("blocks.0.attn.hook_pattern", iteration: 1)
             let rhs = try a.meta("rhs_pos")
@@ -305,7 +305,7 @@ let provenance = DumpProvenance(command: "lens run rt.probe", modelPath: "m.h5",
                     #expect(Array(rows.scalars[((i * 4 + h) * l)..<((i * 4 + h + 1) * l)]) == expected)
                 }
             }
-            // A column that was not recorded, in a cut dump: the error names --positions.
+            // A column that was not recorded, in a cut activation file: the error names --positions.
             do {
                 _ = try b.activations("blocks.0.attn.hook_z", iteration: 0, at: "operand0_value_pos")
                 Issue.record("an unrecorded position was read")

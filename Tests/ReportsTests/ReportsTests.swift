@@ -87,7 +87,7 @@ import Analysis
                              accuracy: [.init(nodes: 8, graphs: 10, nodeAccuracy: 0.9, graphAccuracy: 0.5, maxDepth: 3, byDepth: [1, 0.9, 0.8, 0.7])])
         let verdict = CircuitVerdict(evidence: CircuitEvidence(layer1MassOnValues: 0.67, layer0SlotCoverage: 2.0 / 3, layer0SlotsWithoutGroup: ["var_0"]))
         let content = ReportContent(command: "lens report", modelCard: card, summary: AnalysisSummary(circuit: verdict), attention: nil,
-                                    neuronGrids: [], dumps: [], warnings: [])
+                                    neuronGrids: [], activationFiles: [], warnings: [])
         let html = AnalysisReport.page(content).html
         let start = try #require(html.range(of: "<section id=\"model\">"))
         let section = String(html[start.lowerBound..<(html.range(of: "</section>", range: start.upperBound..<html.endIndex)?.upperBound ?? html.endIndex)])

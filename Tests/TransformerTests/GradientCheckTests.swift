@@ -14,7 +14,7 @@ func randomModel(_ config: ModelConfig, seed: UInt64, scale: Float = 0.3) throws
     var rng = TaskRNG(seed: seed)
     var values = [Float](repeating: 0, count: model.layout.totalCount)
     for slot in model.layout.slots {
-        let isNormWeight = ParameterNames.isLayerNorm(slot.name) && slot.name.hasSuffix("weight")
+        let isNormWeight = slot.kind == .layerNorm && slot.role == .weight
         // MLP biases well above zero keep every ReLU on its linear side, so that finite
         // differences never straddle a kink.
         let offset: Float = slot.name.hasSuffix("mlp.fc.bias") ? 3 : 0

@@ -42,7 +42,7 @@ func smallConfig() -> ModelConfig {
         #expect(shapes["hook_logits.value"] == [B, L, 25])
         #expect(shapes["hook_logits.variable"] == [B, L, 13])
         for name in HookPoints(layers: 2).names {
-            #expect(shapes[name] == HookPoints.shape(of: name, config: config, batch: B, length: L), "\(name)")
+            #expect(shapes[name] == HookPoints.point(named: name)?.shape(config: config, batch: B, length: L), "\(name)")
         }
     }
 

@@ -8,6 +8,8 @@
 #     the median over the 16 heads of each head's median log10 attention on the operand's
 #     occurrence, the best head's, and how many heads are above 10^-4) — the first of three
 #     operands (offset 6) is the one the shipped lineage lost;
+#     With TEMPERATURE=T it reads the patterns as a run training at attention temperature T sees
+#     them (every score divided by T: operand_gradients.py --soften 1/sqrt(T)), as well as at 1;
 #   - with CIRCUIT=1, lens demo --smoke: layer-0 head groups per slot (the slot probes) and the
 #     circuit's evidence (which layer looks values up, and where);
 #   - with EVAL=1, lens eval on 200 graphs of 12 and 16 nodes, by operand count.
@@ -37,6 +39,11 @@ while IFS= read -r model; do
         for layer in 0 1; do
             printf '  %-16s %s\n' "softness L$layer" \
                 "$("$torch_python" "$here/operand_gradients.py" "$model" "$work/sums-of-three16.h5" --layer $layer --summary)"
+            if [ -n "${TEMPERATURE:-}" ]; then
+                soften=$("$python" -c 'import sys; print(1 / float(sys.argv[1]) ** 0.5)' "$TEMPERATURE")
+                printf '  %-16s %s\n' "L$layer at τ $TEMPERATURE" \
+                    "$("$torch_python" "$here/operand_gradients.py" "$model" "$work/sums-of-three16.h5" --layer $layer --summary --soften "$soften")"
+            fi
         done
     fi
     if [ "${CIRCUIT:-0}" = 1 ]; then

@@ -35,7 +35,7 @@ enum TinyProbes {
                                     batchSize: 64, positions: positions)
         let path = dir + "/" + name + ".h5"
         let config = "{\"model\": " + String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self) + "}"
-        let provenance = DumpProvenance(command: "test", modelPath: modelPath, modelSHA256: try SHA256.hex(ofFile: modelPath),
+        let provenance = ActivationFileProvenance(command: "test", modelPath: modelPath, modelSHA256: try SHA256.hex(ofFile: modelPath),
                                         probe: name, probeText: texts[name] ?? "", configJSON: config)
         _ = try recorder.record(into: recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: nil))
         return path
@@ -44,8 +44,8 @@ enum TinyProbes {
 
 func inUnit(_ x: Double) -> Bool { x.isFinite && x >= -1e-9 && x <= 1 + 1e-9 }
 
-@Suite struct DumpAnalysisTests {
-    @Test func recorderToDumpsToAnalysesEndToEnd() throws {
+@Suite struct ActivationFileAnalysisTests {
+    @Test func recorderToActivationFilesToAnalysesEndToEnd() throws {
         try withTemporaryDirectory { dir in
             // A tiny model trained for a few hundred steps (a trained one, so the statistics see
             // structured, not random, attention).
@@ -129,7 +129,7 @@ func inUnit(_ x: Double) -> Bool { x.isFinite && x >= -1e-9 && x <= 1 + 1e-9 }
             let grid = try TinyProbes.record("value_grid", model: model, modelPath: modelPath, hooks: ["hook_logits.value"], dir: dir)
             do {
                 _ = try AnalysisRunner(analyses: [.fourier], strict: true).run(paths: [grid])
-                Issue.record("a dump without the MLP hook was analysed")
+                Issue.record("an activation file without the MLP hook was analysed")
             } catch let error as AnalysisError {
                 #expect(error.description.contains("--hooks '\(AnalysisHooks.valueGrid)'"), "\(error)")
                 #expect(error.description.contains("blocks.1.mlp.hook_post"))

@@ -20,25 +20,6 @@ public struct SlotSweep: Sendable {
     }
 }
 
-/// Attention patterns [N, H, L, L] of one layer with the query position of each sequence;
-/// `patterns` may also hold only each sequence's query row, [N, H, 1, L].
-public struct QueryPatterns: Sendable {
-    public var patterns: Tensor
-    public var queries: [Int]
-
-    public init(patterns: Tensor, queries: [Int]) {
-        self.patterns = patterns
-        self.queries = queries
-    }
-
-    /// The query rows [N, H, L] (as `ActivationReader.activations(_:iteration:at:)` returns
-    /// them), each taken at `queries[i]`.
-    public init(rows: Tensor, queries: [Int]) throws {
-        try requireRank(rows, 3, "the attention rows", "[N, H, L]")
-        self.init(patterns: Tensor(shape: [rows.shape[0], rows.shape[1], 1, rows.shape[2]], scalars: rows.scalars), queries: queries)
-    }
-}
-
 /// The contexts of a sweep, for r per context (`SlotSweep.contexts`).
 extension SlotSweep {
     /// r_s(h) per head: the variance portion within each context (sequences sharing a
@@ -225,39 +206,5 @@ public struct HeadGrouping: Codable, Sendable, Equatable {
         }
         let scale = 1 / Double(max(total, 1))
         return (entropy.map { $0 * scale }, offsets.map { $0.map { $0 * scale } }, similarity.map { $0.map { $0 * scale } })
-    }
-}
-
-/// The `heads` section of the analysis JSON: the paper's layer (0) at the top level, and every
-/// analysed layer under `layers` (docs/analysis.md).
-public struct HeadsSection: Codable, Sendable, Equatable {
-    /// Groupings of every analysed layer, the primary (layer 0) first.
-    public var layers: [HeadGrouping]
-
-    public init(layers: [HeadGrouping]) throws {
-        guard !layers.isEmpty else { throw AnalysisError.empty(what: "the list of head groupings") }
-        self.layers = layers
-    }
-
-    /// The primary layer's grouping.
-    public var primary: HeadGrouping { layers[0] }
-
-    /// The grouping of `layer`, if analysed.
-    public func layer(_ layer: Int) -> HeadGrouping? { layers.first { $0.layer == layer } }
-
-    enum CodingKeys: String, CodingKey { case layers }
-
-    public func encode(to encoder: Encoder) throws {
-        try primary.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(layers, forKey: .layers)
-    }
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        layers = try container.decode([HeadGrouping].self, forKey: .layers)
-        guard !layers.isEmpty else {
-            throw DecodingError.dataCorruptedError(forKey: .layers, in: container, debugDescription: "the heads section lists no layer")
-        }
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import Recording
 import Transformer
 
-/// What a dump is for, from its probe name or its metadata columns.
-public enum DumpRole: Sendable, Equatable, CustomStringConvertible {
+/// What an activation file is for, from its probe name or its metadata columns.
+public enum ActivationFileRole: Sendable, Equatable, CustomStringConvertible {
     /// A slot sweep of the controlled experiment: "var_0", "var_1", "var_2" or "rhs".
     case slotSweep(String)
     /// The (a, b) value grid of the Fourier analysis.
@@ -24,23 +24,23 @@ public enum DumpRole: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// An opened activation file with what the analyses need to know about it.
-public final class AnalysisDump {
+public final class ActivationFileInput {
     public let path: String
     public let reader: ActivationReader
     /// The probe's name (root attribute `probe`).
     public let probe: String
-    public let role: DumpRole
-    /// The model configuration recorded in the dump's `config` attribute, when readable.
+    public let role: ActivationFileRole
+    /// The model configuration recorded in the activation file's `config` attribute, when readable.
     public let config: ModelConfig?
 
-    /// Opens `path` (schema and version are checked) and classifies it. A dump whose recording
+    /// Opens `path` (schema and version are checked) and classifies it. A file whose recording
     /// did not finish (complete = 0) is refused, naming how many sequences it holds: its
     /// missing sequences would otherwise surface as some analysis's missing grid cell.
     public init(path: String) throws {
         self.path = path
         reader = try ActivationReader(path: path, requireComplete: true)
         probe = reader.attribute("probe") ?? ""
-        role = AnalysisDump.classify(probe: probe, reader: reader)
+        role = ActivationFileInput.classify(probe: probe, reader: reader)
         struct Recording: Decodable { let model: ModelConfig }
         config = reader.attribute("config").flatMap { try? JSONDecoder().decode(Recording.self, from: Data($0.utf8)).model }
     }
@@ -72,16 +72,16 @@ public final class AnalysisDump {
         return positions.enumerated().map { i, q in Int(predictions.value(sequence: i, recorded: last, position: q)) }
     }
 
-    /// Throws `AnalysisError.dumpLacksHook` unless `hook` was recorded.
+    /// Throws `AnalysisError.fileLacksHook` unless `hook` was recorded.
     func require(_ hook: String, for analysis: String, record globs: String) throws {
         guard reader.hooks.contains(hook) else {
-            throw AnalysisError.dumpLacksHook(path: path, probe: probe, hook: hook, analysis: analysis, hooks: globs)
+            throw AnalysisError.fileLacksHook(path: path, probe: probe, hook: hook, analysis: analysis, hooks: globs)
         }
     }
 
-    /// Which analysis a dump feeds: slot_var{i} / slot_rhs, value_grid*, *retrieval*, or by
+    /// Which analysis a file feeds: slot_var{i} / slot_rhs, value_grid*, *retrieval*, or by
     /// its metadata (one swept slot whose variable column equals an operand's or the rhs').
-    static func classify(probe: String, reader: ActivationReader) -> DumpRole {
+    static func classify(probe: String, reader: ActivationReader) -> ActivationFileRole {
         if probe.hasPrefix("slot_var"), let i = Int(probe.dropFirst(8)) { return .slotSweep("var_\(i)") }
         if probe == "slot_rhs" { return .slotSweep("rhs") }
         if probe.hasPrefix("value_grid") { return .valueGrid }

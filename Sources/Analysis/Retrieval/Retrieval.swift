@@ -28,7 +28,8 @@ public struct RetrievalLayer: Codable, Sendable, Equatable {
         self.init(layer: layer, headMass: try Retrieval.attentionMass(attention, keys: keys), valueGain: valueGain)
     }
 
-    /// Measures from a mass table already computed ([H][operand], e.g. pooled over several dumps).
+    /// Measures from a mass table already computed ([H][operand], e.g. pooled over several
+    /// activation files).
     public init(layer: Int, headMass mass: [[Double]], valueGain: [Double]? = nil) {
         let operands = mass.first?.count ?? 0
         // Best head per operand; ties go to the lower head index.

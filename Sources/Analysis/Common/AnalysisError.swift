@@ -10,16 +10,17 @@ public enum AnalysisError: Error, CustomStringConvertible, Sendable, Equatable {
     case badParameter(String)
     /// A model lacks a weight an analysis reads.
     case missingWeight(name: String)
-    /// A dump lacks a hook an analysis needs.
+    /// An activation file lacks a hook an analysis needs.
     case missingHook(hook: String, analysis: String)
     /// A position or value in the probe metadata makes no sense for the tokens.
     case badProbe(String)
-    /// A dump lacks a hook an analysis needs; `hooks` is the `--hooks` value to record it with.
-    case dumpLacksHook(path: String, probe: String, hook: String, analysis: String, hooks: String)
+    /// An activation file lacks a hook an analysis needs; `hooks` is the `--hooks` value to
+    /// record it with.
+    case fileLacksHook(path: String, probe: String, hook: String, analysis: String, hooks: String)
     /// An analysis needs a model (weights or the runtime) and none could be loaded.
     case needsModel(analysis: String, reason: String)
-    /// An analysis has none of the dumps it reads.
-    case missingDumps(analysis: String, needed: String)
+    /// An analysis has none of the activation files it reads.
+    case missingActivationFiles(analysis: String, needed: String)
 
     public var description: String {
         switch self {
@@ -32,15 +33,15 @@ public enum AnalysisError: Error, CustomStringConvertible, Sendable, Equatable {
         case .missingWeight(let name):
             return "the model has no weight named \(name)"
         case .missingHook(let hook, let analysis):
-            return "the \(analysis) analysis needs the hook \(hook), which the dump lacks; record it with `lens run --hooks '\(hook)'`"
+            return "the \(analysis) analysis needs the hook \(hook), which the activation file lacks; record it with `lens run --hooks '\(hook)'`"
         case .badProbe(let message):
             return message
-        case .dumpLacksHook(let path, let probe, let hook, let analysis, let hooks):
+        case .fileLacksHook(let path, let probe, let hook, let analysis, let hooks):
             return "\(path) has no activations for \(hook), which the \(analysis) analysis needs; re-record it with lens run \(probe.isEmpty ? "PROBE" : probe) --hooks '\(hooks)' --positions probe …"
         case .needsModel(let analysis, let reason):
             return "the \(analysis) analysis needs the model: \(reason); pass --model M"
-        case .missingDumps(let analysis, let needed):
-            return "the \(analysis) analysis has no dump to read: it needs \(needed) (record them with lens run, see docs/analysis.md)"
+        case .missingActivationFiles(let analysis, let needed):
+            return "the \(analysis) analysis has no activation file to read: it needs \(needed) (record them with lens run, see docs/analysis.md)"
         }
     }
 }

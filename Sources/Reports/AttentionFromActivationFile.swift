@@ -3,7 +3,7 @@ import Recording
 import Transformer
 
 extension AttentionViewData {
-    /// The patterns of the first `limit` sequences of a dump that recorded full
+    /// The patterns of the first `limit` sequences of an activation file that recorded full
     /// `blocks.*.attn.hook_pattern` tensors; nil when it recorded none (or only query rows).
     public static func from(_ reader: ActivationReader, limit: Int = 3, vocabulary: Vocabulary) throws -> AttentionViewData? {
         var layerHooks: [String] = []
