@@ -37,7 +37,7 @@ extension BenchCommand {
             keep("train", try seconds { step.run() })
             keep("forward", try seconds { _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1) })
             keep("plain", try seconds { try recording.plainForward() })
-            // A dump is kept after recording, so every file stays until the loop ends.
+            // An activation file is kept after recording, so every file stays until the loop ends.
             let path = "\(directory)/target\(rep).h5"
             keep("record", try seconds { try recording.record(path: path, compression: nil) })
             kept.append(path)
@@ -55,7 +55,7 @@ extension BenchCommand {
         let targets = [
             BenchTarget(key: "target_train_ratio", label: "training step (authors' recipe) useful GFLOP/s ÷ sgemm", ratio: train / sgemm, target: 0.75, higherIsBetter: true),
             BenchTarget(key: "target_forward_ratio", label: "forward 32 × 256 GFLOP/s ÷ sgemm", ratio: forward / sgemm, target: 0.75, higherIsBetter: true),
-            BenchTarget(key: "target_record_ratio", label: "recording, dump kept ÷ plain forward", ratio: record, target: 1.25, higherIsBetter: false),
+            BenchTarget(key: "target_record_ratio", label: "recording, activation file kept ÷ plain forward", ratio: record, target: 1.25, higherIsBetter: false),
         ]
         for t in targets { figures[t.key] = t.ratio }
         return targets
@@ -79,7 +79,7 @@ extension BenchCommand {
 extension BenchCommand {
     /// LatentLens's HDF5 wrapper and h5py appending the same rows to the same layout (rows of
     /// [1, 256, 1024] float32, one chunk a row), alternately in one run, the first writer
-    /// swapped each repetition, every file kept until the end (as a dump is): MB/s, the best
+    /// swapped each repetition, every file kept until the end (as an activation file is): MB/s, the best
     /// of each. h5py runs in `python` (benchmarks/h5py_append.py), timing itself.
     static func benchWritersAlternately(python: String, quick: Bool, directory: String) throws -> (wrapper: Double, h5py: Double) {
         guard let script = repositoryFile("benchmarks/h5py_append.py") else {
