@@ -35,6 +35,8 @@ public struct AdamW: Sendable {
     /// One update θ ← θ − lr·(m̂ / (√v̂ + ε) + λθ) with the gradient `g` scaled by `gradientScale`.
     public mutating func update(parameters: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
                                 learningRate: Float, gradientScale: Float = 1) {
+        let profiled = Profiler.start()
+        defer { Profiler.stop(.optimizer, since: profiled) }
         step += 1
         let b1 = beta1, b2 = beta2, eps = epsilon, decay = weightDecay
         let correction1 = 1 - powf(b1, Float(step)), correction2 = 1 - powf(b2, Float(step))
@@ -107,6 +109,8 @@ struct AdamRule {
 /// Summed in fixed chunks over the cores, the chunks' sums then added in order: the same
 /// result whatever the number of cores.
 public func gradientNorm(_ gradient: UnsafePointer<Float>, count: Int) -> Float {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.gradientNorm, since: profiled) }
     let chunk = 1 << 16, chunks = (count + chunk - 1) / chunk
     var partial = [Double](repeating: 0, count: chunks)
     partial.withUnsafeMutableBufferPointer { sums in

@@ -1,4 +1,5 @@
 import GraphTask
+import Transformer
 
 /// One supervised example: input and target tokens of one graph state, and loss weights.
 public struct TrainingExample: Sendable {
@@ -114,6 +115,8 @@ public struct TrainingData: Sendable {
 
     /// A padded batch of examples: flat [batch, length, `Factor.count`] inputs and targets, [batch, length] weights.
     public func batch(step: Int, stage: Int = 0, rng: inout TaskRNG) -> (inputs: [Int32], targets: [Int32], weights: [Float], computed: [Bool], batch: Int, length: Int) {
+        let profiled = Profiler.start()
+        defer { Profiler.stop(.data, since: profiled) }
         // One size per batch keeps padding small (sequence lengths then vary only with fan-in).
         let current = recipe.effectiveStages[min(stage, recipe.effectiveStages.count - 1)]
         let nodes = nodeCount(step: step, stage: current, rng: &rng)

@@ -108,6 +108,8 @@ public final class Backpropagation {
         copy(targets, to: s.targets.pointer)
         copy(positionWeights, to: s.weights.pointer)
         let readouts = factorWeights.map { $0 != 0 }
+        let phase = Profiler.enter(.forward)
+        defer { Profiler.enter(phase) }
         model.forward(acts, hooks: nil, readouts: readouts, dropout: dropout)
 
         var report = LossReport(factorLoss: [Double?](repeating: nil, count: Factor.count), loss: 0,
@@ -136,6 +138,7 @@ public final class Backpropagation {
                 if s.rowCorrect[r] { report.heavyCorrect += 1 }
             }
         }
+        Profiler.enter(.backward)
         backward(acts, s, readouts: readouts)
         return report
     }

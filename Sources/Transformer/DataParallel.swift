@@ -142,6 +142,8 @@ public final class ShardedBackpropagation {
     /// Adds the gradients of shards 1..<count into shard 0's, in shard order for every entry (so
     /// the result does not depend on how the entries are split over the cores).
     func sumGradients(_ count: Int) {
+        let profiled = Profiler.start()
+        defer { Profiler.stop(.gradientSum, since: profiled) }
         let total = model.layout.totalCount
         let sum = workers[0].gradientPointer
         let parts = workers[1..<count].map(\.gradientPointer)

@@ -11,19 +11,22 @@ import Transformer
 /// `lens bench`: throughput figures, each a median over repetitions, as a table or JSON.
 enum BenchCommand: LensCommand {
     static let spec = CommandSpec<Options>(
-        name: "bench", synopsis: "[--json] [--quick] [--python PY]",
+        name: "bench", synopsis: "[--json] [--quick] [--python PY] | --targets [--quick] [--python PY] | --profile [--quick]",
         summary: """
         Measures forward throughput of the paper configuration (batch 1, 8, 32 × 64, 256, 1024
         tokens), one training step (forward + backward + AdamW) at 32 × 256 (data-parallel as in
         lens train, and as one block), HDF5 append throughput, and cblas_sgemm's own GFLOP/s on a 1024³ product as the machine's ceiling.
         With --python, also runs benchmarks/pytorch_reference.py with that interpreter and prints
-        both side by side with ratios.
+        both side by side with ratios. Under the table, the three targets measured side by side
+        (--targets: only those); --profile: where one training step's time goes.
         """)
 
     struct Options: CommandOptions {
         let json = Option(flag: "--json", help: "print the figures as JSON")
         let quick = Option(flag: "--quick", help: "fewer shapes and repetitions")
         let python = Option<String?>("--python", "PY", help: "python with torch, numpy and h5py for the side-by-side run")
+        let targets = Option(flag: "--targets", help: "only measure the three targets side by side: the training step's and forward 32 × 256's GFLOP/s against sgemm's, recording against the plain forward pass; with --python, also LatentLens's HDF5 appends and h5py's, alternately")
+        let profile = Option(flag: "--profile", help: "only time one training step of the authors' recipe kernel by kernel (GEMMs, attention, softmax, LayerNorm, dropout, optimizer, data) and print where its time goes")
     }
 
     /// What a bench run measured: figures by key (for JSON and the side-by-side table) and the
@@ -63,32 +66,43 @@ enum BenchCommand: LensCommand {
     static func run(_ a: ParsedArguments<Options>) throws {
         let quick = a[\.quick]
         let model = try Model.randomlyInitialised(config: .paper, seed: 1)
+        if a[\.profile] {
+            profileTrainingStep(model: model, repetitions: quick ? 3 : 5)
+            return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        if a[\.targets] {
+            var figures: [String: Double] = [:]
+            let targets = try benchTargets(model: model, quick: quick, directory: directory.path, figures: &figures)
+            for line in targetLines(targets, figures: figures, quick: quick) { print(line) }
+            if let python = a[\.python] {
+                let (wrapper, h5py) = try benchWritersAlternately(python: python, quick: quick, directory: directory.path)
+                print(String(format: "HDF5 appends, alternately in one run (files kept; best of each): LatentLens's wrapper %.0f MB/s, h5py %.0f MB/s (%.2f×)",
+                             wrapper, h5py, wrapper / h5py))
+            }
+            return
+        }
         var results = Results()
         let ceiling = benchSgemm(quick: quick, into: &results)
         let shapes: [(Int, Int)] = quick ? [(1, 64), (32, 256)] : [(1, 64), (1, 256), (1, 1024), (8, 64), (8, 256), (8, 1024), (32, 64), (32, 256), (32, 1024)]
         try benchForward(model, shapes: shapes, ceiling: ceiling, quick: quick, into: &results)
         try benchSilentHooks(model, quick: quick, into: &results)
         benchTrainingStep(model, quick: quick, into: &results)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         try benchHDF5Append(directory: directory, quick: quick, into: &results)
         try benchRecording(model: model, quick: quick, directory: directory.path, into: &results)
+        let targets = try benchTargets(model: model, quick: quick, directory: directory.path, figures: &results.figures)
         try benchAnalyses(quick: quick, into: &results)
         try printResults(results, shapes: shapes, python: a[\.python], json: a[\.json], quick: quick)
+        if !a[\.json] {
+            for line in targetLines(targets, figures: results.figures, quick: quick) { print(line) }
+        }
     }
 
-    /// The machine's ceiling: one 1024³ sgemm over both cores, in GFLOP/s.
+    /// The machine's ceiling: one 1024³ sgemm over both cores, in GFLOP/s (the best repetition).
     static func benchSgemm(quick: Bool, into results: inout Results) -> Double {
-        let n = 1024
-        let a1 = [Float](repeating: 0.5, count: n * n), b1 = [Float](repeating: 0.25, count: n * n)
-        var c1 = [Float](repeating: 0, count: n * n)
-        let sgemm = time(repetitions: quick ? 3 : 7) {
-            a1.withUnsafeBufferPointer { pa in b1.withUnsafeBufferPointer { pb in c1.withUnsafeMutableBufferPointer { pc in
-                benchGemm(n, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
-            } } }
-        }
-        let ceiling = 2 * Double(n * n * n) / sgemm.median / 1e9
+        let ceiling = sgemmGflops(repetitions: quick ? 3 : 7)
         results.figures["sgemm_1024_gflops"] = ceiling
         results.rows.append(("sgemm 1024³ (ceiling)", String(format: "%.1f GFLOP/s", ceiling)))
         return ceiling
@@ -216,19 +230,9 @@ extension BenchCommand {
     /// layer-1 MLP activations at every position) against the plain recurrent forward pass on
     /// the same sequences, uncompressed and with gzip.
     static func benchRecording(model: Model, quick: Bool, directory: String, into results: inout Results) throws {
-        let probe = try ProbeParser.load(path: try RunCommand.resolveProbe("slot_var0"))
-        var expansion = try probe.expand(vocabulary: model.config.vocabulary)
-        let count = min(expansion.sequences.count, quick ? 32 : 96)
-        expansion.sequences = Array(expansion.sequences.prefix(count))
-        for key in expansion.meta.keys { expansion.meta[key] = Array((expansion.meta[key] ?? []).prefix(count)) }
-        let batchSize = 16
-        let plain = try time(repetitions: quick ? 2 : 3) {
-            for start in stride(from: 0, to: count, by: batchSize) {
-                let batch = TokenBatch(sequences: Array(expansion.sequences[start..<min(count, start + batchSize)]), vocabulary: expansion.vocabulary,
-                                       padTo: expansion.length)
-                _ = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: expansion.iterations)
-            }
-        }
+        let recording = try RecordingBench(model: model, quick: quick)
+        let count = recording.count
+        let plain = try time(repetitions: quick ? 2 : 3) { try recording.plainForward() }
         var index = 0
         // Each repetition writes its own file. An activation file is kept after recording, so the main rows
         // keep every file until the timing ends; the "deleted at once" row unlinks each file
@@ -243,11 +247,7 @@ extension BenchCommand {
             let timing = try time(repetitions: quick ? 2 : 3) {
                 index += 1
                 let path = "\(directory)/record\(index).h5"
-                let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: ["blocks.*.attn.hook_pattern", "blocks.1.mlp.hook_post"],
-                                            iterations: Array(0..<expansion.iterations), batchSize: batchSize, positions: .all)
-                let provenance = ActivationFileProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
-                let writer = try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: level)
-                _ = try recorder.record(into: writer)
+                try recording.record(path: path, compression: level)
                 bytes = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.doubleValue ?? 0)
                 if keep { written.append(path) } else { try? FileManager.default.removeItem(atPath: path) }
             }
@@ -256,6 +256,44 @@ extension BenchCommand {
             results.figures["record_\(label)_mb_per_s"] = bytes / 1e6 / timing.median
             results.rows.append(("recording \(count) seq, \(label.replacingOccurrences(of: "_deleted", with: ", file deleted at once"))", String(format: "%.2f× the plain forward pass (%.2f s vs %.2f s), %.0f MB/s written",
                                                                   overhead, timing.median, plain.median, bytes / 1e6 / timing.median)))
+        }
+    }
+
+    /// The recorder's workload: the first sequences of slot_var0 with the demo's hooks (attention
+    /// patterns of both layers, the layer-1 MLP activations, every position), batch 16.
+    struct RecordingBench {
+        let model: Model
+        let probe: Probe
+        let expansion: ProbeExpansion
+        let batchSize = 16
+        var count: Int { expansion.sequences.count }
+
+        init(model: Model, quick: Bool) throws {
+            self.model = model
+            probe = try ProbeParser.load(path: try RunCommand.resolveProbe("slot_var0"))
+            var expansion = try probe.expand(vocabulary: model.config.vocabulary)
+            let count = min(expansion.sequences.count, quick ? 32 : 96)
+            expansion.sequences = Array(expansion.sequences.prefix(count))
+            for key in expansion.meta.keys { expansion.meta[key] = Array((expansion.meta[key] ?? []).prefix(count)) }
+            self.expansion = expansion
+        }
+
+        /// The same sequences through the recurrent forward pass, nothing recorded.
+        func plainForward() throws {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let batch = TokenBatch(sequences: Array(expansion.sequences[start..<min(count, start + batchSize)]), vocabulary: expansion.vocabulary,
+                                       padTo: expansion.length)
+                _ = try model.run(tokens: batch.ids, batch: batch.batch, length: batch.length, iterations: expansion.iterations)
+            }
+        }
+
+        /// Records them into a new file at `path`, as `lens run` does.
+        func record(path: String, compression: Int?) throws {
+            let recorder = try Recorder(model: model, expansion: expansion, hookGlobs: ["blocks.*.attn.hook_pattern", "blocks.1.mlp.hook_post"],
+                                        iterations: Array(0..<expansion.iterations), batchSize: batchSize, positions: .all)
+            let provenance = ActivationFileProvenance(command: "lens bench", modelPath: "(random)", modelSHA256: "", probe: probe.name, configJSON: "{}")
+            let writer = try recorder.makeWriter(path: path, overwrite: true, provenance: provenance, compression: compression)
+            _ = try recorder.record(into: writer)
         }
     }
 

@@ -41,6 +41,33 @@ func dropoutMaskValues(_ dropout: Dropout, batch: Int, length: Int, width: Int, 
         #expect(abs(disagreement(first, dropoutMaskValues(otherRun, batch: 4, length: 20, width: 32)) - 0.32) < 0.04)
     }
 
+    /// The masks are the documented hash stream, unit j of a row from bits 32·(j mod 2) of
+    /// splitMix64(key + ⌊j/2⌋·φ) against rate · 2³² (written out plainly here, so that a faster
+    /// fill cannot change which units a run drops).
+    @Test func masksAreTheHashStreamOfTheirKey() {
+        func reference(_ count: Int, key: UInt64, rate: Float) -> [Float] {
+            let threshold = UInt64(Double(rate) * 4_294_967_296.0)
+            return (0..<count).map { j in
+                let bits = splitMix64(key &+ UInt64(j / 2) &* 0x9E37_79B9_7F4A_7C15) >> (32 * UInt64(j % 2)) & 0xFFFF_FFFF
+                return bits < threshold ? 0 : 1 / (1 - rate)
+            }
+        }
+        let dropout = Dropout(rate: 0.3, seed: 77, sequences: [5, 2], attentionRate: 0.2)
+        // The sublayer mask of the block's sequence 1 (2 in the whole batch), position 3, layer 1's
+        // MLP site, over an odd width.
+        let width = 33, length = 4
+        let mask = dropoutMaskValues(dropout, batch: 2, length: length, width: width, layer: 1, site: .mlpOutput)
+        let siteIndex = UInt64(1 * DropoutSite.allCases.count + DropoutSite.mlpOutput.rawValue)
+        let key = splitMix64(dropout.seed ^ splitMix64(UInt64(2) << 36 | UInt64(3) << 16 | siteIndex))
+        #expect(Array(mask[((1 * length + 3) * width)..<((1 * length + 4) * width)]) == reference(width, key: key, rate: 0.3))
+        for query in [0, 1, 6, 7, 190] {
+            var row = [Float](repeating: -1, count: query + 1)
+            row.withUnsafeMutableBufferPointer { fillAttentionDropoutRow($0.baseAddress!, dropout, sequence: 0, layer: 1, head: 9, query: query) }
+            let attentionKey = splitMix64(dropout.seed ^ splitMix64(UInt64(5) << 36 | UInt64(query) << 16 | UInt64(1 << 15 | 1 << 8 | 9)))
+            #expect(row == reference(query + 1, key: attentionKey, rate: 0.2), "query \(query)")
+        }
+    }
+
     /// Attention-weight factors: rate p of the causal row dropped, the rest scaled by 1/(1 − p),
     /// independent across heads and layers, and the same for a sequence in a shard.
     @Test func attentionRowsDropTheRateAndFollowTheirSequence() {

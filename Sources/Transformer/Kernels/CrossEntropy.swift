@@ -20,6 +20,8 @@ func crossEntropyForwardBackward(dLogits: UnsafeMutablePointer<Float>?, logits: 
                                  targets: UnsafePointer<Int32>, targetStride: Int,
                                  weights: UnsafePointer<Float>, rows: Int, classes: Int,
                                  gradientScale: Float, rowCorrect: UnsafeMutablePointer<Bool>? = nil) -> CrossEntropyTotals {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.crossEntropy, since: profiled) }
     var totals = CrossEntropyTotals()
     for r in 0..<rows {
         let w = weights[r]

@@ -6,12 +6,16 @@ import Darwin
 
 /// out = max(x, 0)
 func reluForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.elementwise, since: profiled) }
     for i in 0..<count { out[i] = max(x[i], 0) }
 }
 
 /// dx = dOut where the forward input was positive (overwrites dx; dx may alias dOut).
 func reluBackward(_ dx: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>,
                   _ x: UnsafePointer<Float>, count: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.elementwise, since: profiled) }
     // The unconditional load makes this a select the compiler vectorises; a load only where
     // x > 0 compiled to a scalar loop that mispredicts on every other sign (perf: 4 % of a step).
     for i in 0..<count {
@@ -22,10 +26,14 @@ func reluBackward(_ dx: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float
 
 /// out = a + b
 func addForward(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.elementwise, since: profiled) }
     for i in 0..<count { out[i] = a[i] + b[i] }
 }
 
 /// y += x
 func accumulate(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.elementwise, since: profiled) }
     for i in 0..<count { y[i] += x[i] }
 }

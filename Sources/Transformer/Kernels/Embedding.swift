@@ -3,6 +3,8 @@
 /// Forward of the factored embedding for `rows` tokens of 4 factor ids each.
 func embeddingForward(_ out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>,
                       tables: [UnsafePointer<Float>], rows: Int, width: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.embedding, since: profiled) }
     for r in 0..<rows {
         let y = out + r * width
         y.update(from: tables[0] + Int(tokens[r * 4]) * width, count: width)
@@ -16,6 +18,8 @@ func embeddingForward(_ out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<
 /// Backward of `embeddingForward`: adds each row's gradient into the rows of the tables it read.
 func embeddingBackward(dTables: [UnsafeMutablePointer<Float>], dOut: UnsafePointer<Float>,
                        tokens: UnsafePointer<Int32>, rows: Int, width: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.embedding, since: profiled) }
     for r in 0..<rows {
         let g = dOut + r * width
         for f in 0..<dTables.count {

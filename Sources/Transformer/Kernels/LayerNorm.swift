@@ -7,6 +7,8 @@ func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutableP
                       _ rstd: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                       _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                       rows: Int, width: Int, epsilon: Float) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.layerNorm, since: profiled) }
     parallelRows(rows, minimumPerTask: 256) { range in
         for r in range {
             let xr = x + r * width, yr = out + r * width
@@ -29,6 +31,8 @@ func layerNormBackward(_ dx: UnsafeMutablePointer<Float>, _ dWeight: UnsafeMutab
                        _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                        _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
                        rows: Int, width: Int) {
+    let profiled = Profiler.start()
+    defer { Profiler.stop(.layerNorm, since: profiled) }
     // Input gradients row by row in parallel; weight gradients summed per task, then reduced.
     let tasks = parallelTaskCount(rows, minimumPerTask: 256)
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: tasks * 2 * width)

@@ -8,11 +8,15 @@ func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                    rows: Int, inWidth: Int, outWidth: Int) {
     var beta: Float = 0
     if let bias {
+        let t = Profiler.start()
         for r in 0..<rows { (y + r * outWidth).update(from: bias, count: outWidth) }
         beta = 1
+        Profiler.stop(.linearBias, since: t)
     }
+    let t = Profiler.start()
     gemm(transposeA: false, transposeB: true, m: rows, n: outWidth, k: inWidth,
          x, lda: inWidth, weight, ldb: inWidth, beta: beta, y, ldc: outWidth)
+    Profiler.stop(.linearGemm, since: t, flops: 2 * Double(rows * outWidth * inWidth))
 }
 
 /// Backward of `linearForward`: accumulates into `dWeight`, `dBias` and (when non-nil) `dx`.
@@ -23,13 +27,17 @@ func linearBackward(_ dx: UnsafeMutablePointer<Float>?, _ dWeight: UnsafeMutable
                     _ dBias: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>,
                     _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                     rows: Int, inWidth: Int, outWidth: Int, accumulateInput: Bool = false) {
+    let t = Profiler.start()
     if let dx {
         gemm(transposeA: false, transposeB: false, m: rows, n: inWidth, k: outWidth,
              dy, lda: outWidth, weight, ldb: inWidth, beta: accumulateInput ? 1 : 0, dx, ldc: inWidth)
     }
     gemm(transposeA: true, transposeB: false, m: outWidth, n: inWidth, k: rows,
          dy, lda: outWidth, x, ldb: inWidth, beta: 1, dWeight, ldc: inWidth)
+    Profiler.stop(.linearGemm, since: t, flops: 2 * Double(rows * outWidth * inWidth) * (dx == nil ? 1 : 2))
     if let dBias {
+        let t = Profiler.start()
+        defer { Profiler.stop(.linearBias, since: t) }
         // Column sums of dy, split over the cores by columns.
         parallelRows(outWidth, minimumPerTask: 64) { columns in
             for r in 0..<rows {

@@ -41,58 +41,68 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
     let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
+    // FLOPs of one item's L × L × Dh product and of one L × W × Dh relative-position product.
+    let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
     parallelRows(shape.batch * H, tasks: min(ComputeThreads.count, shape.batch * H)) { _, items in
-      let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W + (dropping == nil ? 0 : L * L))
+      let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W + L + (dropping == nil ? 0 : L * L))
       defer { c2p.deallocate() }
       let p2c = c2p + L * W
-      // The dropped pattern of one item, when dropping.
-      let dropped = c2p + 2 * L * W
+      // p2c's column δ = 0 (every key beyond the window) gathered contiguous, and the dropped
+      // pattern of one item when dropping.
+      let p2cFar = p2c + L * W
+      let dropped = p2cFar + L
       for item in items {
         let b = item / H, h = item % H
         let qh = q + b * L * D + h * Dh, kh = k + b * L * D + h * Dh, vh = v + b * L * D + h * Dh
         let p = pattern + item * L * L
         // Content scores for all pairs (the upper triangle is overwritten by the mask below).
+        var t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
                     1, qh, Int32(D), kh, Int32(D), 0, p, Int32(L))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(W), Int32(Dh),
                     1, qh, Int32(D), relK + h * Dh, Int32(D), 0, c2p, Int32(W))
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(W), Int32(Dh),
                     1, kh, Int32(D), relQ + h * Dh, Int32(D), 0, p2c, Int32(W))
+        Profiler.stop(.attentionRelativeGemm, since: t, flops: 2 * relativeFlops)
+        t = Profiler.start()
+        for m in 0..<L { p2cFar[m] = p2c[m * W] }
         for n in 0..<L {
             let row = p + n * L
-            var maxScore = -Float.infinity
-            for m in 0...n {
-                let d = shape.delta(n, m)
-                let s = (row[m] + c2p[n * W + d] + p2c[m * W + d]) * scale
-                row[m] = s
-                maxScore = max(maxScore, s)
-            }
+            // Keys m < near lie beyond the window (δ = 0); from near on, δ = m − n + W − 1.
+            let near = max(0, n - (W - 1))
+            let c2pFar = c2p[n * W]
+            for m in 0..<near { row[m] = (row[m] + c2pFar + p2cFar[m]) * scale }
+            let c2pRow = c2p + n * W + (W - 1) - n, p2cDiagonal = p2c + (W - 1) - n
+            for m in near...n { row[m] = (row[m] + c2pRow[m] + p2cDiagonal[m * (W + 1)]) * scale }
+            let maxScore = rowMaximum(row, count: n + 1)
             if let scores {
                 let out = scores + item * L * L + n * L
                 out.update(from: row, count: n + 1)
                 for m in (n + 1)..<L { out[m] = -.infinity }
             }
-            var sum: Float = 0
-            for m in 0...n {
-                // exp(-80) ≈ 2e-35 is 0 next to the row's 1; clamping keeps expf off glibc's slow
-                // underflow path (5 % of a recording run in perf).
-                let e = expf(max(row[m] - maxScore, -80))
-                row[m] = e
-                sum += e
-            }
+            let sum = exponentiateAndSum(row, count: n + 1, subtracting: maxScore)
             let inverse = 1 / sum
             for m in 0...n { row[m] *= inverse }
             for m in (n + 1)..<L { row[m] = 0 }
-            if let dropping {
-                let out = dropped + n * L
+        }
+        Profiler.stop(.softmax, since: t)
+        if let dropping {
+            t = Profiler.start()
+            for n in 0..<L {
+                let row = p + n * L, out = dropped + n * L
                 fillAttentionDropoutRow(out, dropping, sequence: b, layer: layer, head: h, query: n)
                 for m in 0...n { out[m] *= row[m] }
                 for m in (n + 1)..<L { out[m] = 0 }
             }
+            Profiler.stop(.attentionDropout, since: t)
         }
         // z_h = P · V_h (P after dropout when dropping)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, dropping == nil ? p : dropped, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
       }
     }
 }
@@ -114,57 +124,86 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
+    let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
     parallelRows(B * H, tasks: min(ComputeThreads.count, B * H)) { _, items in
-      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W + (dropping == nil ? 0 : L * L))
+      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W + L + (dropping == nil ? 0 : L * L))
       defer { scratch.deallocate() }
       let ds = scratch, dc2p = scratch + L * L, dp2c = dc2p + L * W
-      // The item's dropout factors, then its dropped pattern, when dropping.
-      let dropped = dp2c + L * W
+      // dp2c's column δ = 0 summed contiguous (copied into dp2c after the scatter), and the
+      // item's dropout factors, then its dropped pattern, when dropping.
+      let dp2cFar = dp2c + L * W
+      let dropped = dp2cFar + L
       for item in items {
         let b = item / H, h = item % H
         let base = b * L * D + h * Dh
         let qh = q + base, kh = k + base, vh = v + base, dzh = dz + base
         let dqh = dq + base, dkh = dk + base, dvh = dv + base
         let p = pattern + item * L * L
-        dc2p.initialize(repeating: 0, count: 2 * L * W)
         // dP = dZ Vᵀ (with dropout: the gradient of the dropped pattern, times the mask)
+        var t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
                     1, dzh, Int32(D), vh, Int32(D), 0, ds, Int32(L))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         if let dropping {
+            t = Profiler.start()
+            defer { Profiler.stop(.attentionDropout, since: t) }
             for n in 0..<L {
                 let factors = dropped + n * L, row = ds + n * L, prow = p + n * L
                 fillAttentionDropoutRow(factors, dropping, sequence: b, layer: layer, head: h, query: n)
-                for m in 0...n {
-                    row[m] *= factors[m]
-                    factors[m] *= prow[m]
-                }
+                // Two loops of two arrays each: the compiler vectorises those, not the fused one.
+                for m in 0...n { row[m] *= factors[m] }
+                for m in 0...n { factors[m] *= prow[m] }
                 for m in (n + 1)..<L { factors[m] = 0 }
             }
         }
         // dV = Pᵀ dZ (P after dropout when dropping)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, dropping == nil ? p : UnsafePointer(dropped), Int32(L), dzh, Int32(D), 0, dvh, Int32(D))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         // Softmax backward, scaled; then scatter into the relative-position buckets.
+        t = Profiler.start()
+        dc2p.initialize(repeating: 0, count: 2 * L * W + L)
         for n in 0..<L {
             let prow = p + n * L, row = ds + n * L
             var dot: Float = 0
             for m in 0...n { dot += prow[m] * row[m] }
-            for m in 0...n {
+            // As in the forward pass: keys before `near` share δ = 0. Every bucket still receives
+            // its terms in ascending (n, m) order, so the sums are the same as one loop's.
+            let near = max(0, n - (W - 1))
+            var far = dc2p[n * W]
+            for m in 0..<near {
                 let g = prow[m] * (row[m] - dot) * scale
                 row[m] = g
-                let d = shape.delta(n, m)
-                dc2p[n * W + d] += g
-                dp2c[m * W + d] += g
+                far += g
+                dp2cFar[m] += g
+            }
+            dc2p[n * W] = far
+            let dc2pRow = dc2p + n * W + (W - 1) - n, dp2cDiagonal = dp2c + (W - 1) - n
+            for m in near...n {
+                let g = prow[m] * (row[m] - dot) * scale
+                row[m] = g
+                dc2pRow[m] += g
+                if m == n - (W - 1) { dp2cFar[m] += g } else { dp2cDiagonal[m * (W + 1)] += g }
             }
             for m in (n + 1)..<L { row[m] = 0 }
         }
+        for m in 0..<L { dp2c[m * W] = dp2cFar[m] }
+        Profiler.stop(.softmax, since: t)
         // dQ = dS K + dC2P Rk ;  dK = dSᵀ Q + dP2C Rq
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, ds, Int32(L), kh, Int32(D), 0, dqh, Int32(D))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
                     1, dc2p, Int32(W), relK + h * Dh, Int32(D), 1, dqh, Int32(D))
+        Profiler.stop(.attentionRelativeGemm, since: t, flops: relativeFlops)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                     1, ds, Int32(L), qh, Int32(D), 0, dkh, Int32(D))
+        Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
+        t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
                     1, dp2c, Int32(W), relQ + h * Dh, Int32(D), 1, dkh, Int32(D))
         // Per-sequence partials of dRk = dC2Pᵀ Q and dRq = dP2Cᵀ K (head h's columns only).
@@ -172,8 +211,11 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                     1, dc2p, Int32(W), qh, Int32(D), 0, partialK + b * W * D + h * Dh, Int32(D))
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(W), Int32(Dh), Int32(L),
                     1, dp2c, Int32(W), kh, Int32(D), 0, partialQ + b * W * D + h * Dh, Int32(D))
+        Profiler.stop(.attentionRelativeGemm, since: t, flops: 3 * relativeFlops)
       }
     }
+    let t = Profiler.start()
+    defer { Profiler.stop(.elementwise, since: t) }
     for b in 0..<B {
         let pk = partialK + b * W * D, pq = partialQ + b * W * D
         for i in 0..<(W * D) { dRelK[i] += pk[i]; dRelQ[i] += pq[i] }
