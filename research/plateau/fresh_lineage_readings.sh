@@ -25,6 +25,9 @@ lens=${LENS:-.build/release/lens}
 python=${PYTHON:-/usr/bin/python3}
 torch_python=${TORCH_PYTHON:-.venv/bin/python}
 work=$(mktemp -d)
+# Scaling q, k and both relative maps by 1/sqrt(T) divides every score by T.
+soften=
+[ -n "${TEMPERATURE:-}" ] && soften=$("$python" -c 'import sys; print(1 / float(sys.argv[1]) ** 0.5)' "$TEMPERATURE")
 trap 'rm -rf "$work"' EXIT
 printf '%s\n' "$@" | grep -v '\.resume\.h5$' | sed 's/.*\.step\([0-9]*\)\.h5$/\1\t&/; t; s/^/0\t/' | sort -n -k1,1 | cut -f2- |
 while IFS= read -r model; do
@@ -39,8 +42,7 @@ while IFS= read -r model; do
         for layer in 0 1; do
             printf '  %-16s %s\n' "softness L$layer" \
                 "$("$torch_python" "$here/operand_gradients.py" "$model" "$work/sums-of-three16.h5" --layer $layer --summary)"
-            if [ -n "${TEMPERATURE:-}" ]; then
-                soften=$("$python" -c 'import sys; print(1 / float(sys.argv[1]) ** 0.5)' "$TEMPERATURE")
+            if [ -n "$soften" ]; then
                 printf '  %-16s %s\n' "L$layer at τ $TEMPERATURE" \
                     "$("$torch_python" "$here/operand_gradients.py" "$model" "$work/sums-of-three16.h5" --layer $layer --summary --soften "$soften")"
             fi
