@@ -1,6 +1,15 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// On x86-64 the kernels are compiled for x86-64-v3 (AVX2 and FMA, every x86 server since 2013)
+// instead of baseline SSE2: SIMD lanes 8 wide and fused multiply-adds (docs/benchmarks.md,
+// "Against the machine"). A machine without AVX2 cannot run this build.
+#if arch(x86_64)
+let vectorISA: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+#else
+let vectorISA: [SwiftSetting] = []
+#endif
+
 // Hot numeric code is compiled without runtime exclusivity checks and, in release builds,
 // without overflow/bounds traps: the kernels index through unsafe buffers they size themselves.
 // It uses the Swift 5 language mode: raw pointers are not Sendable, and the parallel loops hand
@@ -9,7 +18,8 @@ let fastMath: [SwiftSetting] = [
     .swiftLanguageMode(.v5),
     .unsafeFlags(["-enforce-exclusivity=unchecked"]),
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-]
+] + vectorISA
+
 
 let package = Package(
     name: "LatentLens",

@@ -33,32 +33,39 @@ struct AttentionShape {
 /// mask of block `layer` (`fillAttentionDropoutRow`); `pattern` keeps the weights before dropout,
 /// which is what the backward pass and the hooks need. Its `attentionTemperature` τ divides every
 /// score (s/τ before the softmax); `scores` then holds the divided scores the softmax saw.
+/// Heads of width 16 take the content products from Kernels/CausalProducts.swift unless
+/// `causalKernels` is false (tests compare the two); other widths always use OpenBLAS.
 func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMutablePointer<Float>,
                               scores: UnsafeMutablePointer<Float>?,
                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                               relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>, shape: AttentionShape,
-                              dropout: Dropout? = nil, layer: Int = 0) {
+                              dropout: Dropout? = nil, layer: Int = 0, causalKernels: Bool = true) {
     let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
+    let causal = causalKernels && Dh == causalHeadWidth
     // FLOPs of one item's L × L × Dh product and of one L × W × Dh relative-position product.
     let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
     parallelRows(shape.batch * H, tasks: min(ComputeThreads.count, shape.batch * H)) { _, items in
-      let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W + L + (dropping == nil ? 0 : L * L))
+      let c2p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * L * W + L + (dropping == nil ? 0 : L * L)
+                                                      + causalDotsScratch(length: L))
       defer { c2p.deallocate() }
       let p2c = c2p + L * W
-      // p2c's column δ = 0 (every key beyond the window) gathered contiguous, and the dropped
-      // pattern of one item when dropping.
+      // p2c's column δ = 0 (every key beyond the window) gathered contiguous, the dropped
+      // pattern of one item when dropping, and `causalDots`'s packed keys.
       let p2cFar = p2c + L * W
       let dropped = p2cFar + L
+      let packed = dropped + (dropping == nil ? 0 : L * L)
       for item in items {
         let b = item / H, h = item % H
         let qh = q + b * L * D + h * Dh, kh = k + b * L * D + h * Dh, vh = v + b * L * D + h * Dh
         let p = pattern + item * L * L
         // Content scores for all pairs (the upper triangle is overwritten by the mask below).
         var t = Profiler.start()
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
-                    1, qh, Int32(D), kh, Int32(D), 0, p, Int32(L))
+        if causal { causalDots(p, qh, kh, length: L, stride: D, packed: packed) } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
+                        1, qh, Int32(D), kh, Int32(D), 0, p, Int32(L))
+        }
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(W), Int32(Dh),
@@ -100,8 +107,11 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
         }
         // z_h = P · V_h (P after dropout when dropping)
         t = Profiler.start()
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                    1, dropping == nil ? p : dropped, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
+        let mixed = dropping == nil ? p : dropped
+        if causal { causalMix(z + b * L * D + h * Dh, outStride: D, mixed, vh, xStride: D, length: L) } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                        1, mixed, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
+        }
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
       }
     }
@@ -111,7 +121,8 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
 ///
 /// `dRelScratch` holds 2·B·W·D floats for per-sequence partial sums of the shared tables.
 /// `dropout` and `layer` must be the forward pass's: its attention masks are drawn again here,
-/// and its temperature scales the softmax's gradient as it scaled the scores.
+/// and its temperature scales the softmax's gradient as it scaled the scores. `causalKernels` as
+/// in the forward pass.
 func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                dv: UnsafeMutablePointer<Float>,
                                dRelK: UnsafeMutablePointer<Float>, dRelQ: UnsafeMutablePointer<Float>,
@@ -119,20 +130,23 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>,
                                shape: AttentionShape, dRelScratch: UnsafeMutablePointer<Float>,
-                               dropout: Dropout? = nil, layer: Int = 0) {
+                               dropout: Dropout? = nil, layer: Int = 0, causalKernels: Bool = true) {
     let B = shape.batch, L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
+    let causal = causalKernels && Dh == causalHeadWidth
     let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
     parallelRows(B * H, tasks: min(ComputeThreads.count, B * H)) { _, items in
-      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W + L + (dropping == nil ? 0 : L * L))
+      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W + L + (dropping == nil ? 0 : L * L)
+                                                         + causalDotsScratch(length: L))
       defer { scratch.deallocate() }
       let ds = scratch, dc2p = scratch + L * L, dp2c = dc2p + L * W
       // dp2c's column δ = 0 summed contiguous (copied into dp2c after the scatter), and the
       // item's dropout factors, then its dropped pattern, when dropping.
       let dp2cFar = dp2c + L * W
       let dropped = dp2cFar + L
+      let packed = dropped + (dropping == nil ? 0 : L * L)
       for item in items {
         let b = item / H, h = item % H
         let base = b * L * D + h * Dh
@@ -141,8 +155,10 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         let p = pattern + item * L * L
         // dP = dZ Vᵀ (with dropout: the gradient of the dropped pattern, times the mask)
         var t = Profiler.start()
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
-                    1, dzh, Int32(D), vh, Int32(D), 0, ds, Int32(L))
+        if causal { causalDots(ds, dzh, vh, length: L, stride: D, packed: packed) } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
+                        1, dzh, Int32(D), vh, Int32(D), 0, ds, Int32(L))
+        }
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         if let dropping {
             t = Profiler.start()
@@ -158,8 +174,11 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         }
         // dV = Pᵀ dZ (P after dropout when dropping)
         t = Profiler.start()
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                    1, dropping == nil ? p : UnsafePointer(dropped), Int32(L), dzh, Int32(D), 0, dvh, Int32(D))
+        let mixed = dropping == nil ? p : UnsafePointer(dropped)
+        if causal { causalTransposedMix(dvh, outStride: D, mixed, dzh, xStride: D, length: L) } else {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                        1, mixed, Int32(L), dzh, Int32(D), 0, dvh, Int32(D))
+        }
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         // Softmax backward, scaled; then scatter into the relative-position buckets.
         t = Profiler.start()
@@ -192,16 +211,20 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         Profiler.stop(.softmax, since: t)
         // dQ = dS K + dC2P Rk ;  dK = dSᵀ Q + dP2C Rq
         t = Profiler.start()
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                    1, ds, Int32(L), kh, Int32(D), 0, dqh, Int32(D))
+        if causal { causalMix(dqh, outStride: D, ds, kh, xStride: D, length: L) } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                        1, ds, Int32(L), kh, Int32(D), 0, dqh, Int32(D))
+        }
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
                     1, dc2p, Int32(W), relK + h * Dh, Int32(D), 1, dqh, Int32(D))
         Profiler.stop(.attentionRelativeGemm, since: t, flops: relativeFlops)
         t = Profiler.start()
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                    1, ds, Int32(L), qh, Int32(D), 0, dkh, Int32(D))
+        if causal { causalTransposedMix(dkh, outStride: D, ds, qh, xStride: D, length: L) } else {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                        1, ds, Int32(L), qh, Int32(D), 0, dkh, Int32(D))
+        }
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),

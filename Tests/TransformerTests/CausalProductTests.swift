@@ -1,0 +1,98 @@
+import Testing
+@testable import GraphTask
+@testable import Transformer
+
+/// Kernels/CausalProducts.swift against plain sums in Double, and the attention kernels built on
+/// them against the same kernels on OpenBLAS.
+@Suite struct CausalProductTests {
+    /// Lengths around the kernels' blocks of 4 rows and 16 keys.
+    static let lengths = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 37]
+    static let stride = 40  // rows of 16 inside wider rows, as a head inside [L, D]
+
+    func random(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = TaskRNG(seed: seed)
+        return (0..<count).map { _ in Float(rng.unitDouble()) * 2 - 1 }
+    }
+
+    func expectClose(_ got: Float, _ want: Double, _ what: String) {
+        #expect(abs(Double(got) - want) <= 1e-5 * (1 + abs(want)), "\(what): \(got) against \(want)")
+    }
+
+    @Test(arguments: lengths) func dotsAreTheLowerTriangleOfABTransposed(length L: Int) {
+        let a = random(L * Self.stride, seed: 1), b = random(L * Self.stride, seed: 2)
+        var out = [Float](repeating: .nan, count: L * L)
+        var packed = [Float](repeating: .nan, count: causalDotsScratch(length: L))
+        causalDots(&out, a, b, length: L, stride: Self.stride, packed: &packed)
+        for n in 0..<L {
+            for m in 0...n {
+                let want = (0..<16).reduce(0.0) { $0 + Double(a[n * Self.stride + $1]) * Double(b[m * Self.stride + $1]) }
+                expectClose(out[n * L + m], want, "out[\(n), \(m)]")
+            }
+            // Nothing is written beyond the promised slack after the diagonal.
+            for m in min(L, n + 16)..<L { #expect(out[n * L + m].isNaN, "out[\(n), \(m)] written") }
+        }
+    }
+
+    /// The upper triangle of p holds NaN: the mixes must not read it.
+    func lowerTriangle(_ L: Int, seed: UInt64) -> [Float] {
+        var p = random(L * L, seed: seed)
+        for n in 0..<L { for m in (n + 1)..<L { p[n * L + m] = .nan } }
+        return p
+    }
+
+    @Test(arguments: lengths) func mixIsPTimesX(length L: Int) {
+        let p = lowerTriangle(L, seed: 3), x = random(L * Self.stride, seed: 4)
+        var out = [Float](repeating: .nan, count: L * Self.stride)
+        causalMix(&out, outStride: Self.stride, p, x, xStride: Self.stride, length: L)
+        for n in 0..<L {
+            for d in 0..<16 {
+                let want = (0...n).reduce(0.0) { $0 + Double(p[n * L + $1]) * Double(x[$1 * Self.stride + d]) }
+                expectClose(out[n * Self.stride + d], want, "out[\(n), \(d)]")
+            }
+            #expect(out[n * Self.stride + 16].isNaN, "row \(n) written past its 16")
+        }
+    }
+
+    @Test(arguments: lengths) func transposedMixIsPTransposedTimesX(length L: Int) {
+        let p = lowerTriangle(L, seed: 5), x = random(L * Self.stride, seed: 6)
+        var out = [Float](repeating: .nan, count: L * Self.stride)
+        causalTransposedMix(&out, outStride: Self.stride, p, x, xStride: Self.stride, length: L)
+        for m in 0..<L {
+            for d in 0..<16 {
+                let want = (m..<L).reduce(0.0) { $0 + Double(p[$1 * L + m]) * Double(x[$1 * Self.stride + d]) }
+                expectClose(out[m * Self.stride + d], want, "out[\(m), \(d)]")
+            }
+            #expect(out[m * Self.stride + 16].isNaN, "row \(m) written past its 16")
+        }
+    }
+
+    /// The whole attention forward and backward, with attention dropout and a temperature, on
+    /// the causal kernels and on OpenBLAS: the same up to float rounding.
+    @Test(arguments: [(19, 8), (37, 64)]) func attentionMatchesTheOpenBLASPath(length L: Int, window W: Int) {
+        let shape = AttentionShape(batch: 2, length: L, heads: 2, headWidth: 16, window: W)
+        let B = shape.batch, D = shape.width
+        let q = random(B * L * D, seed: 7), k = random(B * L * D, seed: 8), v = random(B * L * D, seed: 9)
+        let relK = random(W * D, seed: 10), relQ = random(W * D, seed: 11), dz = random(B * L * D, seed: 12)
+        let dropout = Dropout(rate: 0, seed: 13, attentionRate: 0.3, attentionTemperature: 0.8)
+        func run(causal: Bool) -> [[Float]] {
+            var z = [Float](repeating: 0, count: B * L * D), pattern = [Float](repeating: 0, count: B * 2 * L * L)
+            var scores = pattern
+            relativeAttentionForward(z: &z, pattern: &pattern, scores: &scores, q: q, k: k, v: v, relK: relK, relQ: relQ,
+                                     shape: shape, dropout: dropout, layer: 1, causalKernels: causal)
+            var dq = z, dk = z, dv = z
+            var dRelK = [Float](repeating: 0, count: W * D), dRelQ = dRelK
+            var scratch = [Float](repeating: 0, count: 2 * B * W * D)
+            relativeAttentionBackward(dq: &dq, dk: &dk, dv: &dv, dRelK: &dRelK, dRelQ: &dRelQ, dz: dz, pattern: pattern,
+                                      q: q, k: k, v: v, relK: relK, relQ: relQ, shape: shape, dRelScratch: &scratch,
+                                      dropout: dropout, layer: 1, causalKernels: causal)
+            return [z, pattern, scores, dq, dk, dv, dRelK, dRelQ]
+        }
+        let fast = run(causal: true), reference = run(causal: false)
+        for (name, (got, want)) in zip(["z", "pattern", "scores", "dq", "dk", "dv", "dRelK", "dRelQ"], zip(fast, reference)) {
+            let largest = want.reduce(0) { max($0, abs($1.isFinite ? $1 : 0)) }
+            let worst = zip(got, want).reduce(0) { max($0, $1.1.isFinite ? abs($1.0 - $1.1) : ($1.0 == $1.1 ? 0 : .infinity)) }
+            #expect(largest > 0, "\(name) is all zeros")
+            #expect(worst <= 1e-5 * largest, "\(name): differs by \(worst) (largest \(largest))")
+        }
+    }
+}
