@@ -150,6 +150,9 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
                                         ("--attention-temperature", "3", "--attention-temperature expects T0:STEPS"),
                                         ("--attention-temperature", "0:100", "--attention-temperature needs a starting temperature in (0, 100]"),
                                         ("--attention-temperature", "3:0", "--attention-temperature needs 1...1099511627776 steps"),
+                                        ("--attention-entropy-bonus", "0.5", "--attention-entropy-bonus expects L0:STEPS like 0.01:15000"),
+                                        ("--attention-entropy-bonus", "0:100", "--attention-entropy-bonus needs a starting weight in (0, 10]"),
+                                        ("--attention-entropy-bonus", "0.5:0", "--attention-entropy-bonus needs 1...1099511627776 steps"),
                                         ("--init", "xavier", "--init must be normal or pytorch")] {
             let result = try runLens(tinyTraining + [flag, value], in: dir)
             #expect(result.status == 2, "\(flag) \(value): \(result.error)")
@@ -250,6 +253,13 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         #expect(hot.output.contains("τ 1.90"), "\(hot.output)")
         #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.attentionTemperature
                 == AttentionTemperature(initial: 2, steps: 10, fromStep: 3))
+        // So does an entropy bonus, shown with the window's mean attention entropy.
+        let soft = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--attention-entropy-bonus", "0.5:10",
+                                "--stop-after", "1", "--log-every", "1"], in: dir)
+        #expect(soft.status == 0, "\(soft.error)")
+        #expect(soft.output.contains("λ 0.45 H̄ "), "\(soft.output)")
+        #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.attentionEntropyBonus
+                == AttentionEntropyBonus(initial: 0.5, steps: 10, fromStep: 4))
     }
 
     @Test func ctrlCDuringTrainingLeavesAResumableCheckpoint() throws {

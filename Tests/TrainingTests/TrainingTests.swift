@@ -298,6 +298,45 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         #expect(try train(AttentionTemperature(initial: 3, steps: 10)) != plain)
     }
 
+    /// An entropy bonus mid-anneal gives the same steps after a resume, and a bonus outside its
+    /// anneal (λ = 0) is exactly the run without one.
+    @Test func resumeContinuesBitForBitWithAnEntropyBonus() throws {
+        var recipe = tinyRecipe(steps: 30)
+        recipe.attentionEntropyBonus = AttentionEntropyBonus(initial: 0.05, steps: 20)
+        try checkResumeContinuesBitForBit(recipe: recipe)
+    }
+
+    @Test func anEntropyBonusChangesTrainingOnlyWhileItAnneals() throws {
+        func train(_ anneal: AttentionEntropyBonus?) throws -> [Float] {
+            var recipe = tinyRecipe(steps: 5)
+            recipe.attentionEntropyBonus = anneal
+            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
+            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
+            return model.parameters
+        }
+        let plain = try train(nil)
+        #expect(try train(AttentionEntropyBonus(initial: 0.05, steps: 10, fromStep: 100)) == plain)
+        #expect(try train(AttentionEntropyBonus(initial: 0.05, steps: 10)) != plain)
+    }
+
+    /// λ falls linearly to 0 and stays there; the recipe refuses impossible ones.
+    @Test func theEntropyBonusAnnealsLinearlyToZero() throws {
+        let anneal = AttentionEntropyBonus(initial: 0.04, steps: 100, fromStep: 50)
+        #expect(anneal.value(at: 0) == 0 && anneal.value(at: 50) == 0.04 && anneal.value(at: 100) == 0.02)
+        #expect(anneal.value(at: 149) > 0 && anneal.value(at: 150) == 0 && anneal.value(at: 10_000) == 0)
+        #expect(AttentionEntropyBonus("0.01:15000") == AttentionEntropyBonus(initial: 0.01, steps: 15_000))
+        #expect(anneal.description == "0.04 → 0 over 100 steps from step 50")
+        for bad in [AttentionEntropyBonus(initial: 0, steps: 10), AttentionEntropyBonus(initial: -1, steps: 10),
+                    AttentionEntropyBonus(initial: 11, steps: 10), AttentionEntropyBonus(initial: .infinity, steps: 10),
+                    AttentionEntropyBonus(initial: 0.1, steps: 0)] {
+            var recipe = tinyRecipe(steps: 5)
+            recipe.attentionEntropyBonus = bad
+            #expect(throws: TrainingError.self) { try recipe.validate() }
+        }
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(tinyRecipe(steps: 5))) as? [String: Any]
+        #expect(json?["attentionEntropyBonus"] == nil)
+    }
+
     /// τ falls linearly from its start to 1 and stays there; the recipe refuses impossible ones.
     @Test func theAttentionTemperatureAnnealsLinearlyToOne() throws {
         let anneal = AttentionTemperature(initial: 3, steps: 100, fromStep: 50)
