@@ -257,40 +257,41 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         try checkResumeContinuesBitForBit(recipe: recipe)
     }
 
+    /// The parameters after five steps of a tiny run from fixed initial weights, its recipe
+    /// changed by `change`.
+    func parametersAfterFiveSteps(_ change: (inout TrainingRecipe) -> Void) throws -> [Float] {
+        var recipe = tinyRecipe(steps: 5)
+        change(&recipe)
+        let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
+        try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
+        return model.parameters
+    }
+
     /// Output dropout and attention dropout each change training, and each at rate 0 is exactly
     /// no dropout.
     @Test(arguments: [\TrainingRecipe.dropout, \TrainingRecipe.attentionDropout])
     func dropoutChangesTrainingAndRateZeroDoesNot(rate: WritableKeyPath<TrainingRecipe, Float?> & Sendable) throws {
-        func train(_ value: Float?) throws -> [Float] {
-            var recipe = tinyRecipe(steps: 5)
-            recipe[keyPath: rate] = value
-            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
-            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
-            return model.parameters
-        }
+        func train(_ value: Float?) throws -> [Float] { try parametersAfterFiveSteps { $0[keyPath: rate] = value } }
         let plain = try train(nil)
         #expect(try train(0) == plain)
         #expect(try train(0.1) != plain)
     }
 
-    /// An attention temperature mid-anneal, saved in the recipe, gives the same steps after a
-    /// resume (the anneal ends at step 20 of 30, so the resume crosses τ > 1 and τ = 1 alike).
-    @Test func resumeContinuesBitForBitWithAnAttentionTemperature() throws {
-        var recipe = tinyRecipe(steps: 30)
-        recipe.attentionTemperature = AttentionTemperature(initial: 3, steps: 20)
-        try checkResumeContinuesBitForBit(recipe: recipe)
+    /// An attention temperature or an entropy bonus mid-anneal, saved in the recipe, gives the
+    /// same steps after a resume (each anneal ends at step 20 of 30, so the resume crosses both
+    /// sides of its end).
+    @Test func resumeContinuesBitForBitMidAnneal() throws {
+        var hot = tinyRecipe(steps: 30), soft = hot
+        hot.attentionTemperature = AttentionTemperature(initial: 3, steps: 20)
+        soft.attentionEntropyBonus = AttentionEntropyBonus(initial: 0.05, steps: 20)
+        for recipe in [hot, soft] { try checkResumeContinuesBitForBit(recipe: recipe) }
     }
 
     /// The anneal reaches training while it runs, and outside it (τ = 1) the run is exactly the
     /// run without one.
     @Test func anAttentionTemperatureChangesTrainingOnlyWhileItAnneals() throws {
         func train(_ anneal: AttentionTemperature?) throws -> [Float] {
-            var recipe = tinyRecipe(steps: 5)
-            recipe.attentionDropout = 0.1
-            recipe.attentionTemperature = anneal
-            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
-            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
-            return model.parameters
+            try parametersAfterFiveSteps { $0.attentionDropout = 0.1; $0.attentionTemperature = anneal }
         }
         let plain = try train(nil)
         #expect(try train(AttentionTemperature(initial: 3, steps: 10, fromStep: 100)) == plain)
@@ -298,21 +299,11 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         #expect(try train(AttentionTemperature(initial: 3, steps: 10)) != plain)
     }
 
-    /// An entropy bonus mid-anneal gives the same steps after a resume, and a bonus outside its
-    /// anneal (λ = 0) is exactly the run without one.
-    @Test func resumeContinuesBitForBitWithAnEntropyBonus() throws {
-        var recipe = tinyRecipe(steps: 30)
-        recipe.attentionEntropyBonus = AttentionEntropyBonus(initial: 0.05, steps: 20)
-        try checkResumeContinuesBitForBit(recipe: recipe)
-    }
-
+    /// The entropy bonus reaches training while it runs, and outside it (λ = 0) the run is
+    /// exactly the run without one.
     @Test func anEntropyBonusChangesTrainingOnlyWhileItAnneals() throws {
         func train(_ anneal: AttentionEntropyBonus?) throws -> [Float] {
-            var recipe = tinyRecipe(steps: 5)
-            recipe.attentionEntropyBonus = anneal
-            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
-            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
-            return model.parameters
+            try parametersAfterFiveSteps { $0.attentionEntropyBonus = anneal }
         }
         let plain = try train(nil)
         #expect(try train(AttentionEntropyBonus(initial: 0.05, steps: 10, fromStep: 100)) == plain)
