@@ -31,7 +31,11 @@ public struct TrainingState: Sendable {
 /// Running averages of the training signal between two progress lines.
 public struct TrainingWindow: Sendable {
     public var steps = 0
+    /// Σ of the steps' cross-entropy (without an entropy bonus, so runs with and without one compare).
     public var loss = 0.0
+    /// Σ of the steps' mean attention entropy H̄ and how many steps measured it (those with a bonus).
+    public var attentionEntropy = 0.0
+    public var entropySteps = 0
     public var counted = 0
     public var correct = 0
     public var heavyCounted = 0
@@ -46,6 +50,8 @@ public struct TrainingWindow: Sendable {
     public var seconds = 0.0
 
     public var meanLoss: Double { steps > 0 ? loss / Double(steps) : 0 }
+    /// The mean of H̄ over the window's steps with an entropy bonus, nil when none had one.
+    public var meanAttentionEntropy: Double? { entropySteps > 0 ? attentionEntropy / Double(entropySteps) : nil }
     public var valueAccuracy: Double { counted > 0 ? Double(correct) / Double(counted) : 0 }
     /// Accuracy at the positions the step had to compute (loss weight above 1).
     public var computableAccuracy: Double { heavyCounted > 0 ? Double(heavyCorrect) / Double(heavyCounted) : 0 }
@@ -130,7 +136,11 @@ public final class Trainer {
             state.step += 1
             state.tokensSeen += batch.batch * batch.length
             window.steps += 1
-            window.loss += report.loss
+            window.loss += report.crossEntropyLoss
+            if let entropy = report.meanAttentionEntropy {
+                window.attentionEntropy += entropy
+                window.entropySteps += 1
+            }
             window.counted += report.countedPositions(.value)
             window.correct += report.correctPositions(.value)
             window.heavyCounted += report.heavyCounted
@@ -161,20 +171,26 @@ public final class Trainer {
         return lastCheckpoint
     }
 
-    /// The dropout and attention temperature of step `step`, nil when the recipe has neither. Its
-    /// masks are a function of the run's seed and the step alone, so a resumed run draws the same
-    /// masks without saving any generator state (and the data generator's stream is untouched).
+    /// The dropout, attention temperature and entropy bonus of step `step`, nil when the recipe
+    /// has none. Its masks are a function of the run's seed and the step alone, so a resumed run
+    /// draws the same masks without saving any generator state (and the data generator's stream
+    /// is untouched).
     func dropout(at step: Int) -> Dropout? {
         let rate = state.recipe.dropoutRate, attentionRate = state.recipe.attentionDropoutRate
-        let temperature = attentionTemperature(at: step)
-        guard rate > 0 || attentionRate > 0 || temperature != 1 else { return nil }
+        let temperature = attentionTemperature(at: step), bonus = attentionEntropyBonus(at: step)
+        guard rate > 0 || attentionRate > 0 || temperature != 1 || bonus > 0 else { return nil }
         return Dropout(rate: rate, seed: Dropout.stepSeed(runSeed: state.recipe.seed, step: step), attentionRate: attentionRate,
-                       attentionTemperature: temperature)
+                       attentionTemperature: temperature, attentionEntropyBonus: bonus)
     }
 
     /// The attention temperature of step `step` (1 without an anneal in the recipe).
     public func attentionTemperature(at step: Int) -> Float {
         state.recipe.attentionTemperature?.value(at: step) ?? 1
+    }
+
+    /// The attention-entropy bonus λ of step `step` (0 without one in the recipe).
+    public func attentionEntropyBonus(at step: Int) -> Float {
+        state.recipe.attentionEntropyBonus?.value(at: step) ?? 0
     }
 
     /// Moves to the next curriculum stage once computed nodes are mastered in the current one.

@@ -60,6 +60,8 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     public var depthCappedByParents: Bool?
     /// Attention scores divided by an annealed temperature during training (nil: τ = 1 always).
     public var attentionTemperature: AttentionTemperature?
+    /// A bonus −λ·H̄ on the loss for soft attention, λ annealed to 0 (nil: none).
+    public var attentionEntropyBonus: AttentionEntropyBonus?
 
     public init() {}
 
@@ -157,6 +159,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         try checkDropout(dropoutRate, "--dropout", "a unit")
         try checkDropout(attentionDropoutRate, "--attention-dropout", "an attention weight")
         if let problem = attentionTemperature?.problem { throw TrainingError.invalidSetting(problem) }
+        if let problem = attentionEntropyBonus?.problem { throw TrainingError.invalidSetting(problem) }
         for stage in stages {
             try check(stage.leaves >= 1 && stage.minNodes > stage.leaves && stage.maxNodes >= stage.minNodes && stage.maxNodes <= names,
                       "curriculum stage \"\(stage)\" needs 1 ≤ leaves < min-nodes ≤ max-nodes ≤ names")

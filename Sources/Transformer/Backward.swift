@@ -4,7 +4,7 @@ import GraphTask
 public struct LossReport: Sendable {
     /// Weighted mean cross-entropy per factor (nil where the factor was not supervised).
     public var factorLoss: [Double?]
-    /// Total loss: Σ_f factorWeight[f] · factorLoss[f].
+    /// Total loss: Σ_f factorWeight[f] · factorLoss[f], plus `attentionEntropyTerm`.
     public var loss: Double
     /// Supervised positions and correct argmaxes per factor, indexed by `Factor.rawValue`.
     public var counted: [Int]
@@ -13,6 +13,13 @@ public struct LossReport: Sendable {
     /// value readout got right.
     public var heavyCounted = 0
     public var heavyCorrect = 0
+    /// The attention-entropy bonus's part of `loss`, −λ·H̄ (0 without a bonus).
+    public var attentionEntropyTerm = 0.0
+    /// H̄: the mean entropy in nats of the attention rows of every head and layer at the
+    /// supervised positions, weighted as the loss weights them (nil: not computed, no bonus).
+    public var meanAttentionEntropy: Double?
+    /// The cross-entropy alone: `loss` without the entropy bonus.
+    public var crossEntropyLoss: Double { loss - attentionEntropyTerm }
     /// Σ_r w_r · CE_r and Σ_r w_r per factor, from which shards' reports combine into the block's.
     var factorWeightedLoss = [Double](repeating: 0, count: Factor.count)
     var factorWeight = [Double](repeating: 0, count: Factor.count)
@@ -40,6 +47,8 @@ public final class Backpropagation {
         let dLogits: [FloatStorage]
         let targets: Int32Storage
         let weights: FloatStorage
+        /// Each row's entropy-bonus weight c_r (relativeAttentionBackward), when the step has a bonus.
+        let entropyWeights: FloatStorage
         let rowCorrect: UnsafeMutablePointer<Bool>
         init(config c: ModelConfig, batch: Int, length: Int) {
             self.batch = batch
@@ -54,6 +63,7 @@ public final class Backpropagation {
             dLogits = c.factorSizes.map { FloatStorage(count: n * $0) }
             targets = Int32Storage(count: n * Factor.count)
             weights = FloatStorage(count: n)
+            entropyWeights = FloatStorage(count: n)
             rowCorrect = .allocate(capacity: n)
             rowCorrect.initialize(repeating: false, count: n)
         }
@@ -79,8 +89,11 @@ public final class Backpropagation {
     ///   - inputs, targets: flat [batch, length, `Factor.count`] token ids.
     ///   - positionWeights: [batch · length] loss weight of each position (0 = unsupervised).
     ///   - factorWeights: loss weight of each factor; factors with weight 0 get no readout.
-    ///   - dropout: the step's dropout (nil or rate 0: none, exactly as without it).
-    /// The loss of factor f is Σ_r w_r · CE_r / Σ_r w_r over the block.
+    ///   - dropout: the step's dropout (nil or rate 0: none, exactly as without it), attention
+    ///     temperature and attention-entropy bonus λ.
+    /// The loss of factor f is Σ_r w_r · CE_r / Σ_r w_r over the block. With a bonus λ > 0 the loss
+    /// also holds −λ·H̄, H̄ = Σ_r w_r · Σ_{l,h} H(p[l,h,r]) / (Σ_r w_r · layers · heads): the mean
+    /// entropy of the attention rows where the loss looks, so heads stay soft there.
     public func lossAndGradient(inputs: [Int32], targets: [Int32], positionWeights: [Float],
                                 batch: Int, length: Int, factorWeights: [Float], dropout: Dropout? = nil) -> LossReport {
         lossAndGradient(inputs: inputs, targets: targets, positionWeights: positionWeights, batch: batch,
@@ -139,12 +152,26 @@ public final class Backpropagation {
             }
         }
         Profiler.enter(.backward)
-        backward(acts, s, readouts: readouts)
+        let bonus = dropout?.attentionEntropyBonus ?? 0
+        var entropyWeights: UnsafePointer<Float>?
+        if bonus > 0 && totalWeight > 0 {
+            let perWeight = bonus / Float(totalWeight * Double(c.layers * c.heads))
+            for r in 0..<n { s.entropyWeights.pointer[r] = perWeight * s.weights.pointer[r] }
+            entropyWeights = UnsafePointer(s.entropyWeights.pointer)
+        }
+        let weightedEntropy = backward(acts, s, readouts: readouts, entropyWeights: entropyWeights)
+        if entropyWeights != nil {
+            report.attentionEntropyTerm = -weightedEntropy
+            report.meanAttentionEntropy = weightedEntropy / Double(bonus)
+            report.loss -= weightedEntropy
+        }
         return report
     }
 
-    /// Backward pass through the whole model, from dLogits to every parameter.
-    func backward(_ acts: Activations, _ s: Scratch, readouts: [Bool]) {
+    /// Backward pass through the whole model, from dLogits to every parameter. Returns the
+    /// entropy bonus's Σ c_r·H over every layer (relativeAttentionBackward), 0 without weights.
+    @discardableResult
+    func backward(_ acts: Activations, _ s: Scratch, readouts: [Bool], entropyWeights: UnsafePointer<Float>? = nil) -> Double {
         let m = model, c = m.config, layout = m.layout
         let B = acts.batch, L = acts.length, N = acts.rows
         let D = c.modelWidth, F = c.mlpWidth, W = c.relativeWindow
@@ -166,6 +193,7 @@ public final class Backpropagation {
                           acts.resid[c.layers].pointer, m.parameter(layout.lnFinalWeight),
                           acts.lnFinalMean.pointer, acts.lnFinalRstd.pointer, rows: N, width: D)
         s.dRelLN.zero()
+        var weightedEntropy = 0.0
 
         for l in stride(from: c.layers - 1, through: 0, by: -1) {
             let p = layout.blocks[l], a = acts.blocks[l]
@@ -194,11 +222,12 @@ public final class Backpropagation {
             linearBackward(s.dZ.pointer, g + p.oWeight, g + p.oBias, dAttnOut, a.z.pointer,
                            m.parameter(p.oWeight), rows: N, inWidth: D, outWidth: D)
             s.dRelK.zero(); s.dRelQ.zero()
-            relativeAttentionBackward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer,
+            weightedEntropy += relativeAttentionBackward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer,
                                       dRelK: s.dRelK.pointer, dRelQ: s.dRelQ.pointer, dz: s.dZ.pointer,
                                       pattern: a.pattern.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
                                       relK: a.relK.pointer, relQ: a.relQ.pointer, shape: shape,
-                                      dRelScratch: s.dRelScratch.pointer, dropout: acts.dropout, layer: l)
+                                      dRelScratch: s.dRelScratch.pointer, dropout: acts.dropout, layer: l,
+                                      entropyWeights: entropyWeights)
             linearBackward(s.dRelLN.pointer, g + p.relKWeight, g + p.relKBias, s.dRelK.pointer, acts.relLN.pointer,
                            m.parameter(p.relKWeight), rows: W, inWidth: D, outWidth: D, accumulateInput: true)
             linearBackward(s.dRelLN.pointer, g + p.relQWeight, g + p.relQBias, s.dRelQ.pointer, acts.relLN.pointer,
@@ -218,5 +247,6 @@ public final class Backpropagation {
         layerNormBackward(g + layout.relEmbeddings, g + layout.relLNWeight, g + layout.relLNBias, s.dRelLN.pointer,
                           m.parameter(layout.relEmbeddings), m.parameter(layout.relLNWeight),
                           acts.relMean.pointer, acts.relRstd.pointer, rows: W, width: D)
+        return weightedEntropy
     }
 }

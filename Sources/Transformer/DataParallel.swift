@@ -170,11 +170,15 @@ extension LossReport {
             }
             heavyCounted += shard.heavyCounted
             heavyCorrect += shard.heavyCorrect
+            // Each shard's bonus term is already normalised by the whole block's weight.
+            attentionEntropyTerm += shard.attentionEntropyTerm
+            if let entropy = shard.meanAttentionEntropy { meanAttentionEntropy = (meanAttentionEntropy ?? 0) + entropy }
         }
         for f in 0..<Factor.count where shards.contains(where: { $0.factorLoss[f] != nil }) {
             let mean = factorWeight[f] > 0 ? factorWeightedLoss[f] / factorWeight[f] : 0
             factorLoss[f] = mean
             loss += Double(factorWeights[f]) * mean
         }
+        loss += attentionEntropyTerm
     }
 }

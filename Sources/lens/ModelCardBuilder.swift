@@ -52,6 +52,9 @@ enum ModelCardBuilder {
             if let anneal = recipe.attentionTemperature {
                 training.append(("attention temperature (training only)", "scores divided by τ annealed linearly \(anneal); the model is evaluated and recorded at τ = 1"))
             }
+            if let anneal = recipe.attentionEntropyBonus {
+                training.append(("attention-entropy bonus (training only)", "−λ·H̄ added to the loss (H̄: mean entropy of every head's attention rows at the supervised positions), λ annealed linearly \(anneal)"))
+            }
             training.append(("initial weights", recipe.initialisation == .pytorch
                 ? "PyTorch module defaults (embeddings N(0, 1), linear maps U(±1/√in))" : "N(0, 0.02), biases 0 (GPT-2 style)"))
         }

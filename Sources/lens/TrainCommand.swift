@@ -74,6 +74,12 @@ enum TrainCommand: LensCommand {
     /// `  τ 2.50` on a progress line while an attention temperature is annealing, nothing at τ = 1.
     static func temperatureNote(_ τ: Float) -> String { τ == 1 ? "" : String(format: "  τ %.2f", τ) }
 
+    /// The entropy bonus's weight λ and the window's mean attention entropy H̄ (nats), when it has one.
+    static func entropyNote(_ λ: Float, _ entropy: Double?) -> String {
+        guard λ > 0, let entropy else { return "" }
+        return String(format: "  λ %.2g H̄ %.2f", λ, entropy)
+    }
+
     static func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
 
     /// Checks the outputs, starts or resumes the run, then trains until its last step, the
@@ -172,6 +178,7 @@ enum TrainCommand: LensCommand {
                               step, total, w.meanLoss, w.valueAccuracy, w.computableAccuracy, w.computedAccuracy, w.gradientNorm / Double(max(w.steps, 1)),
                               Double(trainer.learningRate), w.sequencesPerSecond, w.tokensPerSecond, formatDuration(eta))
                 + temperatureNote(trainer.attentionTemperature(at: step))
+                + entropyNote(trainer.attentionEntropyBonus(at: step), w.meanAttentionEntropy)
             if stdoutIsTerminal {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
             } else {

@@ -6,11 +6,33 @@ import Transformer
 extension ModelConfig.Preset: OptionChoice {}
 extension Model.InitialisationScheme: OptionChoice {}
 
-/// `T0:STEPS`, an anneal beginning at step 0 (a resumed run moves it to the resume step).
-extension AttentionTemperature: OptionValue {
-    static func read(_ text: String, for option: OptionReference) throws -> AttentionTemperature {
-        guard let anneal = AttentionTemperature(text) else {
-            throw option.refusal("expects T0:STEPS like 3:15000 (a starting temperature and the steps to anneal to 1 over), found \"\(text)\"")
+/// How `lens train` reads and explains an annealed setting's `V0:STEPS`.
+protocol AnnealedOption: AnnealedSetting {
+    /// The option's form, as its help writes it.
+    static var form: String { get }
+    /// An example value, for the refusal.
+    static var example: String { get }
+    /// What V0 and STEPS mean, for the refusal.
+    static var meaning: String { get }
+}
+
+extension TemperatureSetting: AnnealedOption {
+    static let form = "T0:STEPS"
+    static let example = "3:15000"
+    static let meaning = "a starting temperature and the steps to anneal to 1 over"
+}
+
+extension EntropyBonusSetting: AnnealedOption {
+    static let form = "L0:STEPS"
+    static let example = "0.01:15000"
+    static let meaning = "a starting weight and the steps to anneal to 0 over"
+}
+
+/// `V0:STEPS`, an anneal beginning at step 0 (a resumed run moves it to the resume step).
+extension LinearAnneal: OptionValue where Setting: AnnealedOption {
+    static func read(_ text: String, for option: OptionReference) throws -> LinearAnneal {
+        guard let anneal = LinearAnneal(text) else {
+            throw option.refusal("expects \(Setting.form) like \(Setting.example) (\(Setting.meaning)), found \"\(text)\"")
         }
         return anneal
     }
@@ -68,8 +90,10 @@ extension TrainCommand {
         let allFactors = Option(flag: "--all-factors", help: "also supervise the syntax, variable and operation factors").fixedOnResume()
         let attentionDropout = Option("--attention-dropout", "P", default: freshRecipe.attentionDropoutRate,
                                       help: "drop attention weights with probability P in training ({default}; the authors: 0.1, with --dropout 0.1)").fixedOnResume()
-        let attentionTemperature = Option<AttentionTemperature?>("--attention-temperature", "T0:STEPS",
+        let attentionTemperature = Option<AttentionTemperature?>(TemperatureSetting.option, TemperatureSetting.form,
                                                                  help: "divide every attention score by a temperature annealed linearly from T0 to 1 over STEPS steps, in training only (default: none, τ = 1; a generic remedy for heads that harden early, research/training-history.md); on --resume the anneal starts at the resume step")
+        let attentionEntropyBonus = Option<AttentionEntropyBonus?>(EntropyBonusSetting.option, EntropyBonusSetting.form,
+                                                                   help: "add −λ·H̄ to the loss, H̄ the mean entropy of every head's attention rows at the supervised positions, λ annealed linearly from L0 to 0 over STEPS steps, in training only (default: none; a generic remedy for heads that harden early that rescaled weights cannot undo, research/training-history.md); on --resume the anneal starts at the resume step")
         let depthByParents = Option(flag: "--depth-by-parents",
                                     help: "keep graphs within --max-depth as the authors' generator does, by drawing operands only among nodes shallower than it, instead of redrawing deeper graphs (which favours shallow ones)").fixedOnResume()
         let everyIteration = Option(flag: "--every-iteration",
@@ -119,6 +143,7 @@ extension TrainCommand {
         if let rate = try a.given(\.attentionDropout) { r.attentionDropout = rate }
         r.finalLearningRateFraction = try a[\.finalLRFraction]
         r.attentionTemperature = try a[\.attentionTemperature]
+        r.attentionEntropyBonus = try a[\.attentionEntropyBonus]
         if a[\.everyIteration] { r.everyIteration = true }
         if a[\.depthByParents] { r.depthCappedByParents = true }
         if let scheme = try a.given(\.initialisation) { r.initialisation = scheme == .normal ? nil : scheme }
@@ -152,11 +177,15 @@ extension TrainCommand {
         // shape and position; the command history records the change).
         if let rate = try a.given(\.lr) { state.recipe.learningRate = rate }
         if let fraction = try a.given(\.finalLRFraction) { state.recipe.finalLearningRateFraction = fraction }
-        // A temperature anneal may start on resume (to soften a run's hardened heads); it
-        // begins at the resume step, so the steps already trained keep the τ they had.
+        // A temperature or entropy-bonus anneal may start on resume (to soften a run's hardened
+        // heads); it begins at the resume step, so the steps already trained keep what they had.
         if var anneal = try a[\.attentionTemperature] {
             anneal.fromStep = state.step
             state.recipe.attentionTemperature = anneal
+        }
+        if var anneal = try a[\.attentionEntropyBonus] {
+            anneal.fromStep = state.step
+            state.recipe.attentionEntropyBonus = anneal
         }
         if let decay = try a.given(\.weightDecay) {
             state.recipe.weightDecay = decay

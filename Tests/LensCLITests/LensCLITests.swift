@@ -150,6 +150,9 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
                                         ("--attention-temperature", "3", "--attention-temperature expects T0:STEPS"),
                                         ("--attention-temperature", "0:100", "--attention-temperature needs a starting temperature in (0, 100]"),
                                         ("--attention-temperature", "3:0", "--attention-temperature needs 1...1099511627776 steps"),
+                                        ("--attention-entropy-bonus", "0.5", "--attention-entropy-bonus expects L0:STEPS like 0.01:15000"),
+                                        ("--attention-entropy-bonus", "0:100", "--attention-entropy-bonus needs a starting weight in (0, 10]"),
+                                        ("--attention-entropy-bonus", "0.5:0", "--attention-entropy-bonus needs 1...1099511627776 steps"),
                                         ("--init", "xavier", "--init must be normal or pytorch")] {
             let result = try runLens(tinyTraining + [flag, value], in: dir)
             #expect(result.status == 2, "\(flag) \(value): \(result.error)")
@@ -242,14 +245,19 @@ let tinyTraining = ["train", "--config", "tiny", "--out", "t.h5", "--steps", "10
         let resumed = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--final-lr-fraction", "0.5", "--stop-after", "1"], in: dir)
         #expect(resumed.status == 0, "\(resumed.error)")
         #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.finalLearningRateFraction == 0.5)
-        // An attention temperature given on resume anneals from the resume step (3 here), and
-        // the progress line shows τ while it does (that of the next step, as the rate it shows).
-        let hot = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", "--attention-temperature", "2:10",
-                               "--stop-after", "1", "--log-every", "1"], in: dir)
-        #expect(hot.status == 0, "\(hot.error)")
-        #expect(hot.output.contains("τ 1.90"), "\(hot.output)")
-        #expect(try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe.attentionTemperature
+        // An anneal given on resume starts at the resume step, and the progress line shows its
+        // value while it runs (that of the next step, as the rate it shows).
+        func resumeOneStep(_ option: String, _ value: String, shows expected: String) throws -> TrainingRecipe {
+            let result = try runLens(["train", "--resume", "t.h5.resume.h5", "--out", "t.h5", option, value,
+                                      "--stop-after", "1", "--log-every", "1"], in: dir)
+            #expect(result.status == 0 && result.output.contains(expected), "\(result.output)\(result.error)")
+            return try TrainingStateFile.load(dir + "/t.h5.resume.h5").1.recipe
+        }
+        #expect(try resumeOneStep("--attention-temperature", "2:10", shows: "τ 1.90").attentionTemperature
                 == AttentionTemperature(initial: 2, steps: 10, fromStep: 3))
+        // The entropy bonus shows λ and the window's mean attention entropy.
+        #expect(try resumeOneStep("--attention-entropy-bonus", "0.5:10", shows: "λ 0.45 H̄ ").attentionEntropyBonus
+                == AttentionEntropyBonus(initial: 0.5, steps: 10, fromStep: 4))
     }
 
     @Test func ctrlCDuringTrainingLeavesAResumableCheckpoint() throws {

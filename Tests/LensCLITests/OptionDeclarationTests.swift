@@ -45,7 +45,7 @@ import Transformer
         // The policy is checked before the resume state is read, so no state is needed.
         let refused = try runLens(["train", "--resume", "none.resume.h5", "--out", "t.h5", "--every-iteration"], in: dir)
         #expect(refused.status == 2)
-        #expect(refused.error == "error: lens train: --every-iteration cannot change on --resume (the run continues with the recipe saved in none.resume.h5); on resume only --steps, --stop-after, --lr, --final-lr-fraction, --weight-decay, --curriculum, --advance-accuracy, --max-stage-steps, --attention-temperature, --checkpoint-every, --snapshot-every, --keep-resume-every, --reset-heads, --reset-head-attention, --track-every, --probes, --eval-every, --log-every, --force may be given\n")
+        #expect(refused.error == "error: lens train: --every-iteration cannot change on --resume (the run continues with the recipe saved in none.resume.h5); on resume only --steps, --stop-after, --lr, --final-lr-fraction, --weight-decay, --curriculum, --advance-accuracy, --max-stage-steps, --attention-temperature, --attention-entropy-bonus, --checkpoint-every, --snapshot-every, --keep-resume-every, --reset-heads, --reset-head-attention, --track-every, --probes, --eval-every, --log-every, --force may be given\n")
     }
 
     @Test func choicesAndBoundsAreRefusedInTheCommandsOwnWords() throws {

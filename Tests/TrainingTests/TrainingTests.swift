@@ -257,45 +257,75 @@ func tinyRecipe(steps: Int) -> TrainingRecipe {
         try checkResumeContinuesBitForBit(recipe: recipe)
     }
 
+    /// The parameters after five steps of a tiny run from fixed initial weights, its recipe
+    /// changed by `change`.
+    func parametersAfterFiveSteps(_ change: (inout TrainingRecipe) -> Void) throws -> [Float] {
+        var recipe = tinyRecipe(steps: 5)
+        change(&recipe)
+        let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
+        try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
+        return model.parameters
+    }
+
     /// Output dropout and attention dropout each change training, and each at rate 0 is exactly
     /// no dropout.
     @Test(arguments: [\TrainingRecipe.dropout, \TrainingRecipe.attentionDropout])
     func dropoutChangesTrainingAndRateZeroDoesNot(rate: WritableKeyPath<TrainingRecipe, Float?> & Sendable) throws {
-        func train(_ value: Float?) throws -> [Float] {
-            var recipe = tinyRecipe(steps: 5)
-            recipe[keyPath: rate] = value
-            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
-            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
-            return model.parameters
-        }
+        func train(_ value: Float?) throws -> [Float] { try parametersAfterFiveSteps { $0[keyPath: rate] = value } }
         let plain = try train(nil)
         #expect(try train(0) == plain)
         #expect(try train(0.1) != plain)
     }
 
-    /// An attention temperature mid-anneal, saved in the recipe, gives the same steps after a
-    /// resume (the anneal ends at step 20 of 30, so the resume crosses τ > 1 and τ = 1 alike).
-    @Test func resumeContinuesBitForBitWithAnAttentionTemperature() throws {
-        var recipe = tinyRecipe(steps: 30)
-        recipe.attentionTemperature = AttentionTemperature(initial: 3, steps: 20)
-        try checkResumeContinuesBitForBit(recipe: recipe)
+    /// An attention temperature or an entropy bonus mid-anneal, saved in the recipe, gives the
+    /// same steps after a resume (each anneal ends at step 20 of 30, so the resume crosses both
+    /// sides of its end).
+    @Test func resumeContinuesBitForBitMidAnneal() throws {
+        var hot = tinyRecipe(steps: 30), soft = hot
+        hot.attentionTemperature = AttentionTemperature(initial: 3, steps: 20)
+        soft.attentionEntropyBonus = AttentionEntropyBonus(initial: 0.05, steps: 20)
+        for recipe in [hot, soft] { try checkResumeContinuesBitForBit(recipe: recipe) }
     }
 
     /// The anneal reaches training while it runs, and outside it (τ = 1) the run is exactly the
     /// run without one.
     @Test func anAttentionTemperatureChangesTrainingOnlyWhileItAnneals() throws {
         func train(_ anneal: AttentionTemperature?) throws -> [Float] {
-            var recipe = tinyRecipe(steps: 5)
-            recipe.attentionDropout = 0.1
-            recipe.attentionTemperature = anneal
-            let model = try Model.randomlyInitialised(config: tinyModelConfig(), seed: 2)
-            try Trainer(model: model, state: Trainer.freshState(recipe: recipe, layout: model.layout)).run()
-            return model.parameters
+            try parametersAfterFiveSteps { $0.attentionDropout = 0.1; $0.attentionTemperature = anneal }
         }
         let plain = try train(nil)
         #expect(try train(AttentionTemperature(initial: 3, steps: 10, fromStep: 100)) == plain)
         #expect(try train(AttentionTemperature(initial: 1, steps: 10)) == plain)
         #expect(try train(AttentionTemperature(initial: 3, steps: 10)) != plain)
+    }
+
+    /// The entropy bonus reaches training while it runs, and outside it (λ = 0) the run is
+    /// exactly the run without one.
+    @Test func anEntropyBonusChangesTrainingOnlyWhileItAnneals() throws {
+        func train(_ anneal: AttentionEntropyBonus?) throws -> [Float] {
+            try parametersAfterFiveSteps { $0.attentionEntropyBonus = anneal }
+        }
+        let plain = try train(nil)
+        #expect(try train(AttentionEntropyBonus(initial: 0.05, steps: 10, fromStep: 100)) == plain)
+        #expect(try train(AttentionEntropyBonus(initial: 0.05, steps: 10)) != plain)
+    }
+
+    /// λ falls linearly to 0 and stays there; the recipe refuses impossible ones.
+    @Test func theEntropyBonusAnnealsLinearlyToZero() throws {
+        let anneal = AttentionEntropyBonus(initial: 0.04, steps: 100, fromStep: 50)
+        #expect(anneal.value(at: 0) == 0 && anneal.value(at: 50) == 0.04 && anneal.value(at: 100) == 0.02)
+        #expect(anneal.value(at: 149) > 0 && anneal.value(at: 150) == 0 && anneal.value(at: 10_000) == 0)
+        #expect(AttentionEntropyBonus("0.01:15000") == AttentionEntropyBonus(initial: 0.01, steps: 15_000))
+        #expect(anneal.description == "0.04 → 0 over 100 steps from step 50")
+        for bad in [AttentionEntropyBonus(initial: 0, steps: 10), AttentionEntropyBonus(initial: -1, steps: 10),
+                    AttentionEntropyBonus(initial: 11, steps: 10), AttentionEntropyBonus(initial: .infinity, steps: 10),
+                    AttentionEntropyBonus(initial: 0.1, steps: 0)] {
+            var recipe = tinyRecipe(steps: 5)
+            recipe.attentionEntropyBonus = bad
+            #expect(throws: TrainingError.self) { try recipe.validate() }
+        }
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(tinyRecipe(steps: 5))) as? [String: Any]
+        #expect(json?["attentionEntropyBonus"] == nil)
     }
 
     /// τ falls linearly from its start to 1 and stays there; the recipe refuses impossible ones.

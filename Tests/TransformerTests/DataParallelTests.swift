@@ -149,8 +149,12 @@ private enum Rounding {
     }
 
     /// With dropout, sorted (non-contiguous) shards give every sequence the mask it has in the
-    /// single block, so the sharded gradient still equals the single block's.
-    @Test(arguments: [Dropout(rate: 0.3, seed: 77), Dropout(rate: 0, seed: 78, attentionRate: 0.3)])
+    /// single block, so the sharded gradient still equals the single block's. With an
+    /// attention-entropy bonus, each shard weighs its rows by the whole block's weight, so the
+    /// bonus and its gradient are the single block's too.
+    @Test(arguments: [Dropout(rate: 0.3, seed: 77), Dropout(rate: 0, seed: 78, attentionRate: 0.3),
+                      Dropout(rate: 0, seed: 79, attentionEntropyBonus: 0.4),
+                      Dropout(rate: 0.2, seed: 80, attentionRate: 0.3, attentionEntropyBonus: 0.4)])
     func shardsKeepEachSequencesDropoutMask(dropout: Dropout) throws {
         let config = tinyConfig()
         let model = try randomModel(config, seed: 31)
@@ -168,6 +172,10 @@ private enum Rounding {
         let worst = zip(singleGradient, sharded.gradient).map { abs($0 - $1) }.max() ?? 0
         #expect(worst <= Rounding.gradient * scale, "\(worst) of \(scale)")
         #expect(abs(report.loss - expected.loss) <= Rounding.loss * abs(expected.loss))
+        #expect((report.meanAttentionEntropy == nil) == (dropout.attentionEntropyBonus == 0))
+        if let entropy = report.meanAttentionEntropy, let single = expected.meanAttentionEntropy {
+            #expect(abs(entropy - single) <= Rounding.loss * single && entropy > 0.1, "H̄ \(entropy) vs \(single)")
+        }
         // Without the masks' sequence map the shards would reuse masks: the result would differ.
         let withoutDropout = Backpropagation(model: model)
         _ = withoutDropout.lossAndGradient(inputs: random.inputs, targets: random.targets, positionWeights: weights,

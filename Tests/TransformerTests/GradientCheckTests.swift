@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import GraphTask
 @testable import Transformer
 
@@ -58,6 +59,66 @@ func randomTokens(_ config: ModelConfig, batch: Int, length: Int, seed: UInt64) 
     @Test func everyParameterTensorMatchesFiniteDifferencesWithAnAttentionTemperature() throws {
         try checkEveryParameterTensor(dropout: Dropout(rate: 0, seed: 14, attentionTemperature: 1.7))
         try checkEveryParameterTensor(dropout: Dropout(rate: 0, seed: 15, attentionRate: 0.3, attentionTemperature: 0.6))
+    }
+
+    /// And with the attention-entropy bonus −λ·H̄ in the loss, alone and beside both dropouts
+    /// and a temperature.
+    @Test func everyParameterTensorMatchesFiniteDifferencesWithAnEntropyBonus() throws {
+        try checkEveryParameterTensor(dropout: Dropout(rate: 0, seed: 16, attentionEntropyBonus: 0.5))
+        try checkEveryParameterTensor(dropout: Dropout(rate: 0.2, seed: 17, attentionRate: 0.3, attentionTemperature: 1.3,
+                                                       attentionEntropyBonus: 0.5))
+    }
+
+    /// The bonus is −λ times the mean entropy of the attention rows, weighted by the positions'
+    /// loss weights: here computed again from the patterns `Model.run` records at
+    /// `blocks.*.attn.hook_pattern`, another path to the same forward pass. The cross-entropy is
+    /// the plain loss to the bit, and the gradient moves.
+    @Test func theEntropyBonusIsTheWeightedMeanEntropyOfTheRecordedPatterns() throws {
+        let config = tinyConfig()
+        let model = try randomModel(config, seed: 18)
+        let batch = 2, length = 9
+        let inputs = randomTokens(config, batch: batch, length: length, seed: 19)
+        let targets = randomTokens(config, batch: batch, length: length, seed: 20)
+        let weights: [Float] = (0..<(batch * length)).map { [0, 1, 2.5][$0 % 3] }
+        let bp = Backpropagation(model: model)
+        func report(_ dropout: Dropout?) -> LossReport {
+            bp.lossAndGradient(inputs: inputs, targets: targets, positionWeights: weights, batch: batch, length: length,
+                               factorWeights: [0.5, 1, 0.25, 2], dropout: dropout)
+        }
+        let plain = report(nil)
+        let plainGradient = bp.gradient
+        let λ: Float = 0.25
+        let bonus = report(Dropout(rate: 0, seed: 1, attentionEntropyBonus: λ))
+
+        let hooks = Hooks(config: config)
+        var patterns: [Int: Tensor] = [:]
+        for l in 0..<config.layers {
+            try hooks.observe("blocks.\(l).attn.hook_pattern") { _, t in patterns[l] = t }
+        }
+        _ = try model.run(tokens: inputs, batch: batch, length: length, iterations: 1, hooks: hooks)
+        var weighted = 0.0, total = 0.0
+        for b in 0..<batch {
+            for n in 0..<length {
+                let w = Double(weights[b * length + n])
+                total += w
+                for l in 0..<config.layers {
+                    let p = try #require(patterns[l])
+                    for h in 0..<config.heads {
+                        var entropy = 0.0
+                        for m in 0...n where p[b, h, n, m] > 0 { entropy -= Double(p[b, h, n, m]) * log(Double(p[b, h, n, m])) }
+                        weighted += w * entropy
+                    }
+                }
+            }
+        }
+        let expected = weighted / (total * Double(config.layers * config.heads))
+        let measured = try #require(bonus.meanAttentionEntropy)
+        #expect(abs(measured - expected) <= 1e-5 * expected && expected > 0.5, "H̄ \(measured) against \(expected)")
+        #expect(abs(bonus.attentionEntropyTerm + Double(λ) * measured) <= 1e-12)
+        #expect(bonus.crossEntropyLoss == plain.loss && bonus.loss < plain.loss)
+        #expect(plain.meanAttentionEntropy == nil && plain.attentionEntropyTerm == 0)
+        let scale = plainGradient.map { abs($0) }.max() ?? 0
+        #expect(zip(plainGradient, bp.gradient).map { abs($0 - $1) }.max() ?? 0 > 1e-3 * scale)
     }
 
     /// Dividing the scores by τ = 2 is, exactly, halving the query map and the relative query

@@ -6,8 +6,10 @@
 //
 // The same value carries the step's attention temperature τ (training only too): every score
 // of every head is divided by τ before the softmax, so τ > 1 keeps patterns soft early in a run
-// and τ = 1 is exactly the plain pass. It rides here because this is the one per-step training
-// setting that already reaches both attention kernels, through every data-parallel shard.
+// and τ = 1 is exactly the plain pass; and the step's attention-entropy bonus λ (the loss gains
+// −λ · the mean entropy of the attention rows, `Backpropagation.lossAndGradient`). They ride here
+// because this is the one per-step training setting that already reaches both attention
+// kernels, through every data-parallel shard.
 //
 // The masks come from a counter-based hash rather than a sequential generator: each mask
 // entry is a pure function of (step seed, sequence index in the whole batch, position, layer,
@@ -25,6 +27,8 @@ public struct Dropout: Sendable, Equatable {
     public var seed: UInt64
     /// Divisor of every attention score before the softmax, > 0 (1: the plain model's scores).
     public var attentionTemperature: Float
+    /// Weight λ ≥ 0 of the attention-entropy bonus −λ·H̄ in the loss (0: none, the plain loss).
+    public var attentionEntropyBonus: Float
     /// For each sequence of this block, its index in the whole batch (nil: the block is the
     /// batch). A trainer that splits a batch into shards — the data-parallel step sorts the
     /// sequences by length first — passes each shard's members, so every sequence gets the mask
@@ -32,14 +36,16 @@ public struct Dropout: Sendable, Equatable {
     public var sequences: [Int]?
 
     /// Dropout with probability `rate` on sublayer outputs and `attentionRate` on attention
-    /// weights, masks drawn from `seed`, and attention scores divided by `attentionTemperature`.
+    /// weights, masks drawn from `seed`, attention scores divided by `attentionTemperature`, and
+    /// an entropy bonus of weight `attentionEntropyBonus`.
     public init(rate: Float, seed: UInt64, sequences: [Int]? = nil, attentionRate: Float = 0,
-                attentionTemperature: Float = 1) {
+                attentionTemperature: Float = 1, attentionEntropyBonus: Float = 0) {
         self.rate = rate
         self.seed = seed
         self.sequences = sequences
         self.attentionRate = attentionRate
         self.attentionTemperature = attentionTemperature
+        self.attentionEntropyBonus = attentionEntropyBonus
     }
 
     /// The seed of the masks of optimizer step `step` in a run seeded with `runSeed`.
@@ -53,7 +59,7 @@ public struct Dropout: Sendable, Equatable {
     /// The same dropout for a shard made of sequences `members` (indices into this block).
     public func shard(sequences members: [Int]) -> Dropout {
         Dropout(rate: rate, seed: seed, sequences: members.map { batchIndex(of: $0) }, attentionRate: attentionRate,
-                attentionTemperature: attentionTemperature)
+                attentionTemperature: attentionTemperature, attentionEntropyBonus: attentionEntropyBonus)
     }
 
     /// The index in the whole batch of this block's sequence `local`.
@@ -62,7 +68,7 @@ public struct Dropout: Sendable, Equatable {
 
     /// Whether any unit or weight can be dropped or any score rescaled (both rates 0 at τ = 1
     /// skip all of it, so the pass is exactly the one without dropout).
-    var isActive: Bool { rate > 0 || attentionRate > 0 || attentionTemperature != 1 }
+    var isActive: Bool { rate > 0 || attentionRate > 0 || attentionTemperature != 1 || attentionEntropyBonus > 0 }
 }
 
 /// Where in a block a dropout mask applies.

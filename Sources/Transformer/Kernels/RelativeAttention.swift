@@ -123,6 +123,13 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
 /// `dropout` and `layer` must be the forward pass's: its attention masks are drawn again here,
 /// and its temperature scales the softmax's gradient as it scaled the scores. `causalKernels` as
 /// in the forward pass.
+///
+/// With `entropyWeights` ([B·L], c_r ≥ 0 for query row r of every head), the loss also holds
+/// −Σ_{h,r} c_r · H(p[h,r]), H(p) = −Σ_m p_m log p_m, the attention-entropy bonus: its gradient
+/// with respect to p_m is −c_r(log p_m + 1), whose constant the softmax's backward cancels, so
+/// c_r · log p_m joins dP before that backward (weights that underflowed to 0 get no gradient
+/// either way). Returns Σ_{h,r} c_r · H(p[h,r]) (0 without weights).
+@discardableResult
 func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                dv: UnsafeMutablePointer<Float>,
                                dRelK: UnsafeMutablePointer<Float>, dRelQ: UnsafeMutablePointer<Float>,
@@ -130,14 +137,19 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>,
                                shape: AttentionShape, dRelScratch: UnsafeMutablePointer<Float>,
-                               dropout: Dropout? = nil, layer: Int = 0, causalKernels: Bool = true) {
+                               dropout: Dropout? = nil, layer: Int = 0,
+                               entropyWeights: UnsafePointer<Float>? = nil, causalKernels: Bool = true) -> Double {
     let B = shape.batch, L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
     let causal = causalKernels && Dh == causalHeadWidth
     let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
-    parallelRows(B * H, tasks: min(ComputeThreads.count, B * H)) { _, items in
+    let tasks = min(ComputeThreads.count, B * H)
+    // Each task's Σ c_r·H, added in task order afterwards so the sum does not depend on timing.
+    var entropySums = [Double](repeating: 0, count: tasks)
+    entropySums.withUnsafeMutableBufferPointer { entropySums in
+    parallelRows(B * H, tasks: tasks) { task, items in
       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: L * L + 2 * L * W + L + (dropping == nil ? 0 : L * L)
                                                          + causalDotsScratch(length: L))
       defer { scratch.deallocate() }
@@ -185,6 +197,9 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         dc2p.initialize(repeating: 0, count: 2 * L * W + L)
         for n in 0..<L {
             let prow = p + n * L, row = ds + n * L
+            if let c = entropyWeights?[b * L + n], c != 0 {
+                entropySums[task] += Double(addEntropyGradient(row, prow, count: n + 1, weight: c))
+            }
             var dot: Float = 0
             for m in 0...n { dot += prow[m] * row[m] }
             // As in the forward pass: keys before `near` share δ = 0. Every bucket still receives
@@ -237,10 +252,26 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         Profiler.stop(.attentionRelativeGemm, since: t, flops: 3 * relativeFlops)
       }
     }
+    }
     let t = Profiler.start()
     defer { Profiler.stop(.elementwise, since: t) }
     for b in 0..<B {
         let pk = partialK + b * W * D, pq = partialQ + b * W * D
         for i in 0..<(W * D) { dRelK[i] += pk[i]; dRelQ[i] += pq[i] }
     }
+    return entropySums.reduce(0, +)
+}
+
+/// The entropy bonus's share of one attention row's backward: adds `weight` · log p_m to dP_m
+/// for every weight p_m > 0 of the row, and returns `weight` · H(p).
+@inline(__always)
+private func addEntropyGradient(_ dP: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, count: Int,
+                                weight c: Float) -> Float {
+    var entropy: Float = 0
+    for m in 0..<count where p[m] > 0 {
+        let logP = logf(p[m])
+        entropy -= p[m] * logP
+        dP[m] += c * logP
+    }
+    return c * entropy
 }
