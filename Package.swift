@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// On x86-64 the kernels are compiled for x86-64-v3 (AVX2 and FMA, every x86 server since 2013)
+// On x86-64 the kernels are compiled for x86-64-v3 (AVX2 and FMA: Intel since Haswell, AMD since Zen)
 // instead of baseline SSE2: SIMD lanes 8 wide and fused multiply-adds (docs/benchmarks.md,
 // "Against the machine"). A machine without AVX2 cannot run this build.
 #if arch(x86_64)

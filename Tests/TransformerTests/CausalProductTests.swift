@@ -40,29 +40,26 @@ import Testing
         return p
     }
 
-    @Test(arguments: lengths) func mixIsPTimesX(length L: Int) {
-        let p = lowerTriangle(L, seed: 3), x = random(L * Self.stride, seed: 4)
-        var out = [Float](repeating: .nan, count: L * Self.stride)
-        causalMix(&out, outStride: Self.stride, p, x, xStride: Self.stride, length: L)
-        for n in 0..<L {
-            for d in 0..<16 {
-                let want = (0...n).reduce(0.0) { $0 + Double(p[n * L + $1]) * Double(x[$1 * Self.stride + d]) }
-                expectClose(out[n * Self.stride + d], want, "out[\(n), \(d)]")
-            }
-            #expect(out[n * Self.stride + 16].isNaN, "row \(n) written past its 16")
-        }
-    }
+    @Test(arguments: lengths) func mixIsPTimesX(length L: Int) { checkMix(length: L, transposed: false) }
 
-    @Test(arguments: lengths) func transposedMixIsPTransposedTimesX(length L: Int) {
-        let p = lowerTriangle(L, seed: 5), x = random(L * Self.stride, seed: 6)
+    @Test(arguments: lengths) func transposedMixIsPTransposedTimesX(length L: Int) { checkMix(length: L, transposed: true) }
+
+    /// `causalMix` (or `causalTransposedMix`) on a random triangle: output row r against the sum
+    /// over the keys it sees, j ≤ r (or over the queries that see it, j ≥ r).
+    func checkMix(length L: Int, transposed: Bool) {
+        let p = lowerTriangle(L, seed: transposed ? 5 : 3), x = random(L * Self.stride, seed: transposed ? 6 : 4)
         var out = [Float](repeating: .nan, count: L * Self.stride)
-        causalTransposedMix(&out, outStride: Self.stride, p, x, xStride: Self.stride, length: L)
-        for m in 0..<L {
+        if transposed { causalTransposedMix(&out, outStride: Self.stride, p, x, xStride: Self.stride, length: L) }
+        else { causalMix(&out, outStride: Self.stride, p, x, xStride: Self.stride, length: L) }
+        for r in 0..<L {
+            let terms = transposed ? Array(r..<L) : Array(0...r)
             for d in 0..<16 {
-                let want = (m..<L).reduce(0.0) { $0 + Double(p[$1 * L + m]) * Double(x[$1 * Self.stride + d]) }
-                expectClose(out[m * Self.stride + d], want, "out[\(m), \(d)]")
+                let want = terms.reduce(0.0) { sum, j in
+                    sum + Double(transposed ? p[j * L + r] : p[r * L + j]) * Double(x[j * Self.stride + d])
+                }
+                expectClose(out[r * Self.stride + d], want, "out[\(r), \(d)]")
             }
-            #expect(out[m * Self.stride + 16].isNaN, "row \(m) written past its 16")
+            #expect(out[r * Self.stride + 16].isNaN, "row \(r) written past its 16")
         }
     }
 
