@@ -533,7 +533,8 @@ def train(args) -> int:
           f"stage {state.stage}{' (' + stages[state.stage].text + ')' if stages else ''}", flush=True)
 
     def to_device(batch):
-        return [torch.from_numpy(x).to(device, non_blocking=True) for x in batch]
+        inputs, targets, weights, computed = (torch.from_numpy(x).to(device, non_blocking=True) for x in batch)
+        return inputs.long(), targets.long(), weights, computed
 
     rng = TaskRNG(state=state.rng_state)
     batch = data.batch(state.step, state.stage, rng)

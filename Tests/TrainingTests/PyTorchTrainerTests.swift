@@ -49,13 +49,19 @@ import Transformer
     }
 
     /// (a) the loss of step 0 equals the Swift trainer's to float32 rounding; (b) every later step
-    /// stays close, through warm-up, clipping, the cosine and a curriculum stage change; the
-    /// parameters after the last step agree; and the torch run's `lens train` resume state loads.
-    @Test(.enabled(if: pythonWithTorch != nil, "no python with torch; skipping the PyTorch trainer (make .venv/bin/python installs one)"))
-    func followsTheSwiftTrainerStepForStep() throws {
+    /// stays close, through warm-up, clipping, the cosine and a curriculum stage change (and, when
+    /// `softened`, an attention temperature and entropy bonus annealing); the parameters after
+    /// the last step agree; and the torch run's `lens train` resume state loads.
+    @Test(.enabled(if: pythonWithTorch != nil, "no python with torch; skipping the PyTorch trainer (make .venv/bin/python installs one)"),
+          arguments: [false, true])
+    func followsTheSwiftTrainerStepForStep(softened: Bool) throws {
         let python = try #require(pythonWithTorch)
         try withTemporaryDirectory { directory in
-            let recipe = Self.recipe()
+            var recipe = Self.recipe()
+            if softened {
+                recipe.attentionTemperature = AttentionTemperature(initial: 3, steps: 6)
+                recipe.attentionEntropyBonus = AttentionEntropyBonus(initial: 0.5, steps: 6)
+            }
             let config = ModelConfig(layers: 2, heads: 4, modelWidth: 32, headWidth: 8, mlpWidth: 64, relativeWindow: 16,
                                      names: recipe.names, modulus: recipe.modulus)
             let model = try Model.randomlyInitialised(config: config, seed: recipe.seed, scheme: .pytorch)
@@ -80,7 +86,7 @@ import Transformer
             try #require(torchLoss.count == swiftLoss.count, "\(torchLoss.count) torch steps, \(swiftLoss.count) Swift steps")
             #expect(swiftStage == [0, 0, 1, 1, 1, 1, 1, 1] && torchStage == swiftStage, "stages \(swiftStage) / \(torchStage)")
             let relative = zip(torchLoss, swiftLoss).map { abs($0 - $1) / $1 }
-            print("PyTorch trainer vs lens train, relative loss difference by step: "
+            print("PyTorch trainer vs lens train\(softened ? " (temperature, entropy bonus)" : ""), relative loss difference by step: "
                   + relative.map { String(format: "%.1e", $0) }.joined(separator: " "))
             #expect(relative[0] < 1e-6, "step 0: torch \(torchLoss[0]), Swift \(swiftLoss[0])")
             #expect(relative.allSatisfy { $0 < 1e-5 }, "torch \(torchLoss), Swift \(swiftLoss)")
