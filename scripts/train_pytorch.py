@@ -583,6 +583,9 @@ def train(args) -> int:
             now = time.time()
             seconds = now - window_start
             rate = (state.step - start_step) / max(now - run_start, 1e-9)
+            eta = (end - state.step) / max(rate, 1e-9)  # of this invocation: --stop-after and --time-limit count
+            if args.time_limit is not None:
+                eta = min(eta, args.time_limit - (now - run_start))
             steps = window[0]
             row = {"step": state.step, "loss": window[1] / steps, "value_accuracy": window[3] / max(window[2], 1),
                    "computable_accuracy": window[7] / max(window[6], 1), "computed_accuracy": window[5] / max(window[4], 1),
@@ -592,7 +595,7 @@ def train(args) -> int:
             line = (f"step {state.step}/{recipe['steps']}  loss {row['loss']:.4f}  value acc {row['value_accuracy']:.3f}  "
                     f"computable acc {row['computable_accuracy']:.3f}  computed-node acc {row['computed_accuracy']:.3f}  "
                     f"|g| {row['gradient_norm']:.2f}  lr {row['lr']:.2e}  {row['sequences_per_second']:.0f} seq/s  "
-                    f"{row['tokens_per_second']:.0f} tok/s  {rate:.2f} steps/s  ETA {format_duration((end - state.step) / max(rate, 1e-9))}")
+                    f"{row['tokens_per_second']:.0f} tok/s  {rate:.2f} steps/s  ETA {format_duration(eta)}")
             tau = anneal_value(recipe.get("attentionTemperature"), state.step, 1.0)
             if tau != 1:
                 line += f"  τ {tau:.2f}"
