@@ -503,6 +503,75 @@ def start(args, device):
     return model, make_optimizer(model, recipe), RunState(recipe)
 
 
+class Progress:
+    """`lens train`'s progress lines (plus steps/s; redrawn in place on a terminal, plain lines
+    otherwise) over a window of steps, and the same window as a JSON line for --log-json."""
+
+    def __init__(self, args, recipe: dict, start_step: int, end: int):
+        self.args, self.recipe, self.start_step, self.end = args, recipe, start_step, end
+        self.terminal = sys.stdout.isatty()
+        self.json = open(args.log_json, "a") if args.log_json else None
+        self.run_start = self.window_start = time.time()
+        self.clear()
+
+    def clear(self) -> None:
+        # steps, cross-entropy, value positions counted / right, computed slots counted / right,
+        # heavy positions counted / right, H̄, |g|, sequences, supervised tokens
+        self.window = np.zeros(12)
+
+    def add(self, values: list, batch) -> None:
+        self.window += [1, *values, batch[0].shape[0], int((batch[2] > 0).sum())]
+
+    def note(self, text: str) -> None:
+        """A line of its own (the curriculum's stages), not overwritten by the next progress line."""
+        print(("\n" if self.terminal else "") + text, flush=True)
+
+    def report(self, step: int, stage: int) -> None:
+        w, now = self.window, time.time()
+        steps, seconds = w[0], now - self.window_start
+        rate = (step - self.start_step) / max(now - self.run_start, 1e-9)
+        eta = (self.end - step) / max(rate, 1e-9)  # of this invocation: --stop-after and --time-limit count
+        if self.args.time_limit is not None:
+            eta = min(eta, self.args.time_limit - (now - self.run_start))
+        row = {"step": step, "loss": w[1] / steps, "value_accuracy": w[3] / max(w[2], 1),
+               "computable_accuracy": w[7] / max(w[6], 1), "computed_accuracy": w[5] / max(w[4], 1),
+               "gradient_norm": w[9] / steps, "lr": learning_rate(self.recipe, step), "sequences_per_second": w[10] / seconds,
+               "tokens_per_second": w[11] / seconds, "steps_per_second": rate, "stage": stage}
+        line = (f"step {step}/{self.recipe['steps']}  loss {row['loss']:.4f}  value acc {row['value_accuracy']:.3f}  "
+                f"computable acc {row['computable_accuracy']:.3f}  computed-node acc {row['computed_accuracy']:.3f}  "
+                f"|g| {row['gradient_norm']:.2f}  lr {row['lr']:.2e}  {row['sequences_per_second']:.0f} seq/s  "
+                f"{row['tokens_per_second']:.0f} tok/s  {rate:.2f} steps/s  ETA {format_duration(eta)}")
+        tau = anneal_value(self.recipe.get("attentionTemperature"), step, 1.0)
+        if tau != 1:
+            line += f"  τ {tau:.2f}"
+        lam = anneal_value(self.recipe.get("attentionEntropyBonus"), step, 0.0)
+        if lam > 0:
+            row["mean_attention_entropy"] = w[8] / steps
+            line += f"  λ {lam:.2g} H̄ {row['mean_attention_entropy']:.2f}"
+        print(("\r\x1b[K" + line) if self.terminal else line, end="" if self.terminal else "\n", flush=True)
+        if self.json:
+            self.json.write(json.dumps(row) + "\n")
+            self.json.flush()
+        self.clear()
+        self.window_start = now
+
+    def out_of_time(self) -> bool:
+        return self.args.time_limit is not None and time.time() - self.run_start >= self.args.time_limit
+
+
+def clip_and_step(params, optimizer, recipe: dict, step: int) -> torch.Tensor:
+    """Scales the gradient to a global norm of at most --clip (on the device, no wait), then takes
+    the AdamW step at the schedule's rate; returns the norm before clipping."""
+    grads = [p.grad for p in params]
+    norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    clip = recipe["gradientClip"]
+    torch._foreach_mul_(grads, torch.where(norm > clip, clip / norm, torch.ones_like(norm)))
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(recipe, step)
+    optimizer.step()
+    return norm
+
+
 def train(args) -> int:
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
     if args.threads:
@@ -526,91 +595,39 @@ def train(args) -> int:
     stop = {"requested": False}
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.__setitem__("requested", True))
-    terminal = sys.stdout.isatty()
-    log_json = open(args.log_json, "a") if args.log_json else None
     print(f"device {device}{' (' + torch.cuda.get_device_name(device) + ')' if device.type == 'cuda' else ''}; "
           f"{sum(p.numel() for p in params):,} parameters; step {state.step} → {end}; "
           f"stage {state.stage}{' (' + stages[state.stage].text + ')' if stages else ''}", flush=True)
-
-    def to_device(batch):
-        inputs, targets, weights, computed = (torch.from_numpy(x).to(device, non_blocking=True) for x in batch)
-        return inputs.long(), targets.long(), weights, computed
-
+    progress = Progress(args, recipe, state.step, end)
     rng = TaskRNG(state=state.rng_state)
     batch = data.batch(state.step, state.stage, rng)
-    window = np.zeros(9)  # steps, cross-entropy, counted, right, computed, computed right, heavy, heavy right, H̄
-    seqs = toks = 0
-    gnorm_sum = 0.0
-    run_start = clock = window_start = time.time()
-    start_step = state.step
-    last_checkpoint = None
+    clock, last_checkpoint = time.time(), None
     snapshot_passed = state.step // args.snapshot_every if args.snapshot_every else 0
     while state.step < end:
-        inputs, targets, weights, computed = to_device(batch)
+        inputs, targets, weights, computed = (torch.from_numpy(x).to(device, non_blocking=True) for x in batch)
         optimizer.zero_grad(set_to_none=False)
-        loss, metrics, _ = loss_and_metrics(model, recipe, state.step, inputs, targets, weights, computed)
+        loss, metrics, _ = loss_and_metrics(model, recipe, state.step, inputs.long(), targets.long(), weights, computed)
         loss.backward()
-        grads = [p.grad for p in params]
-        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-        scale = torch.where(norm > recipe["gradientClip"], recipe["gradientClip"] / norm, torch.ones_like(norm))
-        torch._foreach_mul_(grads, scale)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(recipe, state.step)
-        optimizer.step()
+        norm = clip_and_step(params, optimizer, recipe, state.step)
         # The next batch is drawn while the device works; redrawn if the curriculum moves on.
         rng_after = rng.state
         next_batch = data.batch(state.step + 1, state.stage, rng)
-        values = torch.cat([metrics, norm.reshape(1).float()]).tolist()
-        if not all(math.isfinite(v) for v in (values[0], values[-1])):
+        values = torch.cat([metrics, norm.reshape(1).float()]).tolist()  # waits for the step
+        if not (math.isfinite(values[0]) and math.isfinite(values[-1])):
             kept = f"; the last good checkpoint is {last_checkpoint}" if last_checkpoint else "; no checkpoint was written yet"
             raise SystemExit(f"the loss became NaN or infinite at step {state.step}, so training stopped{kept}")
         state.step += 1
         state.rng_state = rng_after
         state.tokens += batch[0].shape[0] * batch[0].shape[1]
-        computed_counted, computed_right = int(values[3]), int(values[4])
-        if state.advance_curriculum(computed_counted, computed_right):
+        if state.advance_curriculum(int(values[3]), int(values[4])):
             rng = TaskRNG(state=rng_after)
             next_batch = data.batch(state.step, state.stage, rng)
-            if terminal:
-                print("")
-            print(f"curriculum: stage {state.stage} ({stages[state.stage].text}) from step {state.step}", flush=True)
-        window += [1, values[0], values[1], values[2], computed_counted, computed_right, values[5], values[6], values[7]]
-        gnorm_sum += values[8]
-        seqs += batch[0].shape[0]
-        toks += int((batch[2] > 0).sum())
+            progress.note(f"curriculum: stage {state.stage} ({stages[state.stage].text}) from step {state.step}")
+        progress.add(values, batch)
         batch = next_batch
-        if state.step % args.log_every == 0 or state.step == end:
-            now = time.time()
-            seconds = now - window_start
-            rate = (state.step - start_step) / max(now - run_start, 1e-9)
-            eta = (end - state.step) / max(rate, 1e-9)  # of this invocation: --stop-after and --time-limit count
-            if args.time_limit is not None:
-                eta = min(eta, args.time_limit - (now - run_start))
-            steps = window[0]
-            row = {"step": state.step, "loss": window[1] / steps, "value_accuracy": window[3] / max(window[2], 1),
-                   "computable_accuracy": window[7] / max(window[6], 1), "computed_accuracy": window[5] / max(window[4], 1),
-                   "gradient_norm": gnorm_sum / steps, "lr": learning_rate(recipe, state.step),
-                   "sequences_per_second": seqs / seconds, "tokens_per_second": toks / seconds, "steps_per_second": rate,
-                   "stage": state.stage}
-            line = (f"step {state.step}/{recipe['steps']}  loss {row['loss']:.4f}  value acc {row['value_accuracy']:.3f}  "
-                    f"computable acc {row['computable_accuracy']:.3f}  computed-node acc {row['computed_accuracy']:.3f}  "
-                    f"|g| {row['gradient_norm']:.2f}  lr {row['lr']:.2e}  {row['sequences_per_second']:.0f} seq/s  "
-                    f"{row['tokens_per_second']:.0f} tok/s  {rate:.2f} steps/s  ETA {format_duration(eta)}")
-            tau = anneal_value(recipe.get("attentionTemperature"), state.step, 1.0)
-            if tau != 1:
-                line += f"  τ {tau:.2f}"
-            lam = anneal_value(recipe.get("attentionEntropyBonus"), state.step, 0.0)
-            if lam > 0:
-                row["mean_attention_entropy"] = window[8] / steps
-                line += f"  λ {lam:.2g} H̄ {row['mean_attention_entropy']:.2f}"
-            print(("\r\x1b[K" + line) if terminal else line, end="" if terminal else "\n", flush=True)
-            if log_json:
-                log_json.write(json.dumps(row) + "\n")
-                log_json.flush()
-            window[:] = 0
-            gnorm_sum, seqs, toks, window_start = 0.0, 0, 0, now
-        out_of_time = args.time_limit is not None and time.time() - run_start >= args.time_limit
-        stopping = stop["requested"] or out_of_time
+        stopping = stop["requested"] or progress.out_of_time()
+        if state.step % args.log_every == 0 or state.step == end or stopping:
+            progress.report(state.step, state.stage)
         if state.step % args.checkpoint_every == 0 or state.step == end or stopping:
             now = time.time()
             state.elapsed += now - clock
@@ -624,10 +641,8 @@ def train(args) -> int:
                                    lambda t: save_latentlens_checkpoint(model, t, model_attributes(state)))
         if stopping:
             break
-    if terminal:
-        print("")
-    print(f"stopped at step {state.step} of {recipe['steps']} after {format_duration(state.elapsed)} of training in all; "
-          f"model: {args.out}; resume with --resume {args.out}.torch.pt")
+    progress.note(f"stopped at step {state.step} of {recipe['steps']} after {format_duration(state.elapsed)} of training "
+                  f"in all; model: {args.out}; resume with --resume {args.out}.torch.pt")
     if stop["requested"]:
         print(f"interrupted; continue with: --resume {args.out}.torch.pt", file=sys.stderr)
         return 130

@@ -15,22 +15,10 @@ import Transformer
     /// small model, with the loss weight 3 on computable positions, a cosine tail, clipping and a
     /// stage that ends after three steps so that the curriculum moves on mid-run; dropout off.
     static func recipe() -> TrainingRecipe {
-        var r = TrainingRecipe()
-        r.follow(["6:8-10", "6:8-12"].compactMap(CurriculumStage.parse))
-        r.maxStageSteps = 3
-        r.everyIteration = true
-        r.depthCappedByParents = true
-        r.factorWeights = Factor.lossWeights(counting: Set(Factor.allCases))
-        r.computableWeight = 3
-        r.frontierFraction = 0
-        r.initialisation = .pytorch
-        r.learningRate = 1e-3
-        r.warmupSteps = 3
-        r.finalLearningRateFraction = 0.5
-        r.gradientClip = 1
-        r.batchSize = 6
-        r.steps = 8
-        r.seed = 5
+        var r = freshLineageRecipe(["6:8-10", "6:8-12"], seed: 5)
+        (r.maxStageSteps, r.computableWeight, r.initialisation) = (3, 3, .pytorch)
+        (r.learningRate, r.warmupSteps, r.finalLearningRateFraction, r.gradientClip) = (1e-3, 3, 0.5, 1)
+        (r.batchSize, r.steps) = (6, 8)
         return r
     }
 

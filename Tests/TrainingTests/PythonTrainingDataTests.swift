@@ -5,6 +5,18 @@ import LensTestSupport
 import Testing
 @testable import Training
 
+/// The fresh lineage's data mix over `stages` (research/training-history.md, run fb): the authors'
+/// step (every iteration of each graph, depth capped by the operands' depth, all four factors,
+/// no frontier states, every position weighted 1).
+func freshLineageRecipe(_ stages: [String], seed: UInt64) -> TrainingRecipe {
+    var r = TrainingRecipe()
+    r.follow(stages.compactMap(CurriculumStage.parse))
+    (r.everyIteration, r.depthCappedByParents, r.frontierFraction, r.computableWeight) = (true, true, 0, 1)
+    r.factorWeights = Factor.lossWeights(counting: Set(Factor.allCases))
+    r.seed = seed
+    return r
+}
+
 /// scripts/training_data.py draws `lens train`'s batches in Python (for scripts/train_pytorch.py
 /// on a machine without the lens binary). Here Swift writes the batches of several recipes to an
 /// HDF5 file and the script regenerates each from the same generator state and compares them id
@@ -18,15 +30,7 @@ import Testing
     }
 
     static func cases() -> [Case] {
-        // The fresh lineage's recipe (research/training-history.md, run fb): the authors' data mix.
-        var fresh = TrainingRecipe()
-        fresh.follow(["6:8-12", "6:8-16", "6:8-24", "6:8-32"].compactMap(CurriculumStage.parse))
-        fresh.everyIteration = true
-        fresh.depthCappedByParents = true
-        fresh.factorWeights = Factor.lossWeights(counting: Set(Factor.allCases))
-        fresh.computableWeight = 1
-        fresh.frontierFraction = 0
-        fresh.seed = 7
+        let fresh = freshLineageRecipe(["6:8-12", "6:8-16", "6:8-24", "6:8-32"], seed: 7)
         // The defaults: one random state per graph, half of them frontier states, a linear size
         // ramp, with error correction and operand lookup on (each draws from the generator).
         var defaults = TrainingRecipe()
