@@ -132,6 +132,19 @@ def anneal_value(setting: dict | None, step: int, final: float) -> float:
     return setting["initial"] + (final - setting["initial"]) * elapsed / setting["steps"]
 
 
+def parse_stage(text: str) -> Stage:
+    """One `--curriculum` stage, refused with a sentence when it cannot be a stage lens train runs."""
+    try:
+        stage = Stage.parse(text)
+    except ValueError:
+        raise SystemExit(f"--curriculum expects stages L:MIN-MAX[/F|/FMIN-FMAX][@N][~D] like 6:8-12, found \"{text}\"") from None
+    if not (1 <= stage.leaves < stage.min_nodes <= stage.max_nodes <= (stage.names or 128) <= 128
+            and 1 <= stage.min_fan_in <= stage.max_fan_in <= 3 and stage.min_fan_in <= stage.leaves):
+        raise SystemExit(f"curriculum stage \"{text}\" needs 1 ≤ leaves < min-nodes ≤ max-nodes ≤ names ≤ 128 "
+                         "and 1 ≤ min fan-in ≤ max fan-in ≤ 3")
+    return stage
+
+
 def recipe_from(args) -> dict:
     """TrainingRecipe's JSON for a fresh run (TrainCommand.recipe(from:)'s mapping)."""
     r = dict(RECIPE_DEFAULTS)
@@ -160,7 +173,7 @@ def recipe_from(args) -> dict:
     if args.operand_lookup:
         r["operandLookup"] = True
     if args.curriculum != "none":
-        stages = [Stage.parse(s) for s in (DEFAULT_STAGES if args.curriculum == "auto" else args.curriculum).split(",")]
+        stages = [parse_stage(s) for s in (DEFAULT_STAGES if args.curriculum == "auto" else args.curriculum).split(",")]
         r["stages"] = [s.to_json() for s in stages]  # TrainingRecipe.follow
         r["leaves"], r["minNodes"], r["maxNodes"] = stages[-1].leaves, stages[-1].min_nodes, stages[-1].max_nodes
     r["curriculumStartNodes"] = args.curriculum_start or r["minNodes"]
