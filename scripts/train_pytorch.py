@@ -237,7 +237,7 @@ class StepEffects:
     hook points): attention temperature on the scores, the entropy bonus's H̄ and attention
     dropout on the pattern, residual dropout on the attention and MLP outputs."""
 
-    def __init__(self, recipe: dict, step: int, weights: torch.Tensor, generator_device):
+    def __init__(self, recipe: dict, step: int, weights: torch.Tensor):
         self.temperature = anneal_value(recipe.get("attentionTemperature"), step, 1.0)
         self.bonus = anneal_value(recipe.get("attentionEntropyBonus"), step, 0.0)
         self.dropout = recipe.get("dropout") or 0.0
@@ -269,7 +269,7 @@ def loss_and_metrics(model, recipe, step, inputs, targets, weights, computed):
     counted / right, computed slots counted / right, heavy positions counted / right, H̄."""
     factor_weights = recipe["factorWeights"]
     supervised = tuple(f for i, f in enumerate(FACTORS) if factor_weights[i] != 0)
-    effects = StepEffects(recipe, step, weights, inputs.device)
+    effects = StepEffects(recipe, step, weights)
     logits, _ = model(inputs, intervene=effects.interventions() or None, factors=supervised)
     w = weights.reshape(-1)
     total = w.sum()
@@ -294,7 +294,7 @@ def loss_and_metrics(model, recipe, step, inputs, targets, weights, computed):
                                                    (right & computed).sum(), heavy.sum(), (right & heavy).sum(), entropy.detach())])
     else:
         metrics = torch.stack([cross_entropy.detach(), zero, zero, zero, zero, zero, zero, entropy.detach()]).float()
-    return loss, metrics, effects
+    return loss, metrics
 
 
 # ---------------------------------------------------------------- state, checkpoints, exports
@@ -399,7 +399,7 @@ def save_lens_resume(path: str, model, optimizer, state: RunState) -> None:
     replace_atomically(path, write)
 
 
-def load_lens_resume(path: str, model_device) -> tuple:
+def load_lens_resume(path: str) -> tuple:
     """(model, AdamW moments per parameter, optimizer step, RunState) from a `lens train` resume state."""
     import h5py
 
@@ -497,7 +497,7 @@ def start(args, device):
         print(f"resuming {args.resume} at step {state.step} of {state.recipe['steps']}")
         return model, optimizer, state
     if args.from_lens_resume:
-        model, moments, optimizer_step, state = load_lens_resume(args.from_lens_resume, device)
+        model, moments, optimizer_step, state = load_lens_resume(args.from_lens_resume)
         change_on_resume(args, state)
         model.to(device)
         optimizer = make_optimizer(model, state.recipe)
@@ -619,7 +619,7 @@ def train(args) -> int:
     while state.step < end:
         inputs, targets, weights, computed = (torch.from_numpy(x).to(device, non_blocking=True) for x in batch)
         optimizer.zero_grad(set_to_none=False)
-        loss, metrics, _ = loss_and_metrics(model, recipe, state.step, inputs.long(), targets.long(), weights, computed)
+        loss, metrics = loss_and_metrics(model, recipe, state.step, inputs.long(), targets.long(), weights, computed)
         loss.backward()
         norm = clip_and_step(params, optimizer, recipe, state.step)
         # The next batch is drawn while the device works; redrawn if the curriculum moves on.
