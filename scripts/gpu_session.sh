@@ -38,18 +38,21 @@ print(f"device check: losses of 3 steps, cpu {cpu}, device {device}: relative di
 sys.exit(0 if len(cpu) == len(device) == 3 and worst < 1e-3 else 1)
 EOF
 
-# (2) The run, stopping itself with a checkpoint after TRAIN_SECONDS.
-rm -f "$dir/run.jsonl"
+# (2) The run, stopping itself with a checkpoint after TRAIN_SECONDS. Whatever it wrote comes back
+# even if it fails (its last checkpoint is complete: every file is written aside and renamed).
+rm -f "$dir/run.jsonl" "$dir"/m.*
+status=0
 "$python" scripts/train_pytorch.py --from-lens-resume "$start" --out "$dir/m.h5" --force --device "$device" \
     --time-limit "$seconds" --checkpoint-every 500 --snapshot-every 1000 --lens-resume --log-every 100 \
-    --log-json "$dir/run.jsonl" ${extra[@]+"${extra[@]}"} 2>&1 | tee "$dir/run.log"
+    --log-json "$dir/run.jsonl" ${extra[@]+"${extra[@]}"} 2>&1 | tee "$dir/run.log" || status=$?
 
 # (3) What comes back (at most 8 files of 16 MiB each).
 if [ -n "${OUT:-}" ]; then
-    cp "$dir/m.h5" "$dir/run.log" "$dir/run.jsonl" "$OUT/"
-    split -b 15m "$dir/m.h5.resume.h5" "$OUT/m.h5.resume.h5.part-"
     shopt -s nullglob
+    for f in "$dir/m.h5" "$dir/run.log" "$dir/run.jsonl"; do [ -f "$f" ] && cp "$f" "$OUT/"; done
+    [ -f "$dir/m.h5.resume.h5" ] && split -b 15m "$dir/m.h5.resume.h5" "$OUT/m.h5.resume.h5.part-"
     snapshots=("$dir"/m.step*.h5)
     if (( ${#snapshots[@]} )); then printf '%s\n' "${snapshots[@]}" | sort -V | tail -2 | xargs cp -t "$OUT/"; fi
     ls -l "$OUT"
 fi
+exit "$status"
