@@ -57,10 +57,10 @@ let package = Package(
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "GraphTask"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Probes", "Transformer", "HDF5", "GraphTask", "LensTestSupport"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer", "HDF5", "Recording"],
+        .testTarget(name: "LensCLITests", dependencies: ["Training", "Transformer", "HDF5", "Recording", "LensTestSupport"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Transformer", "GraphTask", "Recording", "Probes", "Training", "LensTestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask", "HDF5"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "GraphTask", "HDF5", "LensTestSupport"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

@@ -1,34 +1,8 @@
 import Foundation
+import LensTestSupport
 import Testing
 import Training
 import Transformer
-
-/// The repository's root (three levels above this file).
-private let repositoryRoot: URL = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url
-}()
-
-/// A python that imports torch, numpy and h5py (the repository's .venv, made by
-/// `make .venv/bin/python`, then python3 on PATH), or nil: the exporter's test is then skipped.
-let pythonWithTorch: String? = {
-    var candidates = [repositoryRoot.appendingPathComponent(".venv/bin/python").path, "/usr/bin/python3"]
-    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-        candidates.append("\(directory)/python3")
-    }
-    for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: candidate)
-        process.arguments = ["-c", "import torch, numpy, h5py"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { continue }
-        process.waitUntilExit()
-        if process.terminationStatus == 0 { return candidate }
-    }
-    return nil
-}()
 
 @Suite struct AuthorsCheckpointTests {
     /// scripts/export_pytorch_checkpoint.py --self-test: a random network of the authors' layout

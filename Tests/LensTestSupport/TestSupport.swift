@@ -32,19 +32,27 @@ public func runProcess(_ executable: String, _ arguments: [String]) throws -> (s
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// A python that imports h5py and numpy: the repository's .venv first, then /usr/bin/python3,
-/// then python3 on PATH; nil when none does (the interop tests are then skipped).
-public let pythonWithH5py: String? = {
-    let venv = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../.venv/bin/python").standardized.path
-    var candidates = [venv, "/usr/bin/python3"]
+/// The repository's root (two levels above this file).
+public let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../..").standardized
+
+/// The first python that imports `modules` (e.g. "h5py, numpy"): the repository's .venv (made by
+/// `make .venv/bin/python`), then /usr/bin/python3, then python3 on PATH; nil when none does.
+public func python(importing modules: String) -> String? {
+    var candidates = [repositoryRoot.appendingPathComponent(".venv/bin/python").path, "/usr/bin/python3"]
     for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
         candidates.append("\(directory)/python3")
     }
     for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-        if let result = try? runProcess(candidate, ["-c", "import h5py, numpy"]), result.status == 0 {
+        if let result = try? runProcess(candidate, ["-c", "import \(modules)"]), result.status == 0 {
             return candidate
         }
     }
     return nil
-}()
+}
+
+/// A python that imports h5py and numpy; nil when none does (the interop tests are then skipped).
+public let pythonWithH5py: String? = python(importing: "h5py, numpy")
+
+/// A python that imports torch, numpy and h5py; nil when none does (the PyTorch tests are then skipped).
+public let pythonWithTorch: String? = python(importing: "torch, numpy, h5py")
