@@ -20,7 +20,6 @@ let fastMath: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ] + vectorISA
 
-
 let package = Package(
     name: "LatentLens",
     platforms: [.macOS(.v13)],
