@@ -3,12 +3,16 @@ import PackageDescription
 
 // On x86-64 the kernels are compiled for x86-64-v3 (AVX2 and FMA: Intel since Haswell, AMD since Zen)
 // instead of baseline SSE2: SIMD lanes 8 wide and fused multiply-adds (docs/benchmarks.md,
-// "Against the machine"). A machine without AVX2 cannot run this build.
+// "Against the machine"). A machine without them cannot run this build: `lens` says so and exits
+// (Sources/lens/CPUCheck.swift), and `LATENTLENS_PORTABLE=1 make build` builds for any x86-64.
 #if arch(x86_64)
-let vectorISA: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+let portable = Context.environment["LATENTLENS_PORTABLE"].map { !$0.isEmpty && $0 != "0" } ?? false
 #else
-let vectorISA: [SwiftSetting] = []
+let portable = true
 #endif
+let vectorISA: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+/// Tells `lens` which instruction set its kernels were built for, so it can check the CPU first.
+let builtForV3: [SwiftSetting] = portable ? [] : [.define("LATENTLENS_X86_64_V3")]
 
 // Hot numeric code is compiled without runtime exclusivity checks and, in release builds,
 // without overflow/bounds traps: the kernels index through unsafe buffers they size themselves.
@@ -44,7 +48,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Analysis", "Recording", "GraphTask", "Transformer"]),
         .target(name: "Timeline", dependencies: ["Analysis", "Recording", "Probes", "Training", "Transformer", "Reports", "GraphTask"]),
         .executableTarget(name: "lens", dependencies: ["HDF5", "GraphTask", "Transformer", "Training", "Probes", "Recording", "Reports", "Analysis", "Outputs", "Timeline"],
-                          swiftSettings: [.swiftLanguageMode(.v5)]),
+                          swiftSettings: [.swiftLanguageMode(.v5)] + builtForV3),
         .target(name: "LensTestSupport", path: "Tests/LensTestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "LensTestSupport"]),
         .testTarget(name: "OutputsTests", dependencies: ["Outputs", "LensTestSupport"]),

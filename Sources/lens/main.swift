@@ -41,6 +41,7 @@ func printError(_ message: String) {
 // A file-size limit (ulimit -f) would otherwise kill us with SIGXFSZ mid-write; ignored, the
 // write fails with EFBIG and becomes an error that says which file and what was kept.
 signal(SIGXFSZ, SIG_IGN)
+checkCPUFeatures()
 
 let argv = Array(CommandLine.arguments.dropFirst())
 guard let name = argv.first, name != "--help", name != "-h", name != "help" else {

@@ -23,11 +23,15 @@ struct LensResult {
     let error: String
 }
 
-/// Starts `lens` with `arguments` in `directory`; the caller waits or signals it.
-func startLens(_ arguments: [String], in directory: String) throws -> (Process, Pipe, Pipe) {
+/// Starts `lens` with `arguments` in `directory`, `environment` added to ours; the caller waits
+/// or signals it.
+func startLens(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: lensExecutable)
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
@@ -36,8 +40,9 @@ func startLens(_ arguments: [String], in directory: String) throws -> (Process, 
     return (process, out, err)
 }
 
-func runLens(_ arguments: [String], in directory: String = NSTemporaryDirectory()) throws -> LensResult {
-    let (process, out, err) = try startLens(arguments, in: directory)
+func runLens(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
+             environment: [String: String] = [:]) throws -> LensResult {
+    let (process, out, err) = try startLens(arguments, in: directory, environment: environment)
     let output = out.fileHandleForReading.readDataToEndOfFile()
     let error = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
