@@ -34,7 +34,7 @@ extension BenchCommand {
         defer { for path in kept { try? FileManager.default.removeItem(atPath: path) } }
         for rep in 0..<targetRepetitions(quick: quick) {
             keep("sgemm", 2 * pow(1024, 3) / 1e9 / sgemmGflops(repetitions: 1))
-            keep("train", try seconds { step.run() })
+            keep("train", seconds { step.run() })
             keep("forward", try seconds { _ = try model.run(tokens: ids, batch: batch, length: length, iterations: 1) })
             keep("plain", try seconds { try recording.plainForward() })
             // An activation file is kept after recording, so every file stays until the loop ends.
