@@ -47,8 +47,6 @@ public final class Backpropagation {
         let dLogits: [FloatStorage]
         let targets: Int32Storage
         let weights: FloatStorage
-        /// Each row's entropy-bonus weight c_r (relativeAttentionBackward), when the step has a bonus.
-        let entropyWeights: FloatStorage
         let rowCorrect: UnsafeMutablePointer<Bool>
         init(config c: ModelConfig, batch: Int, length: Int) {
             self.batch = batch
@@ -63,7 +61,6 @@ public final class Backpropagation {
             dLogits = c.factorSizes.map { FloatStorage(count: n * $0) }
             targets = Int32Storage(count: n * Factor.count)
             weights = FloatStorage(count: n)
-            entropyWeights = FloatStorage(count: n)
             rowCorrect = .allocate(capacity: n)
             rowCorrect.initialize(repeating: false, count: n)
         }
@@ -153,14 +150,11 @@ public final class Backpropagation {
         }
         Profiler.enter(.backward)
         let bonus = dropout?.attentionEntropyBonus ?? 0
-        var entropyWeights: UnsafePointer<Float>?
-        if bonus > 0 && totalWeight > 0 {
-            let perWeight = bonus / Float(totalWeight * Double(c.layers * c.heads))
-            for r in 0..<n { s.entropyWeights.pointer[r] = perWeight * s.weights.pointer[r] }
-            entropyWeights = UnsafePointer(s.entropyWeights.pointer)
-        }
-        let weightedEntropy = backward(acts, s, readouts: readouts, entropyWeights: entropyWeights)
-        if entropyWeights != nil {
+        let entropyBonus = bonus > 0 && totalWeight > 0
+            ? EntropyBonusWeights(rowWeights: s.weights.pointer, scale: bonus / Float(totalWeight * Double(c.layers * c.heads)))
+            : nil
+        let weightedEntropy = backward(acts, s, readouts: readouts, entropyBonus: entropyBonus)
+        if entropyBonus != nil {
             report.attentionEntropyTerm = -weightedEntropy
             report.meanAttentionEntropy = weightedEntropy / Double(bonus)
             report.loss -= weightedEntropy
@@ -169,9 +163,9 @@ public final class Backpropagation {
     }
 
     /// Backward pass through the whole model, from dLogits to every parameter. Returns the
-    /// entropy bonus's Σ c_r·H over every layer (relativeAttentionBackward), 0 without weights.
+    /// entropy bonus's Σ c_r·H over every layer (relativeAttentionBackward), 0 without a bonus.
     @discardableResult
-    func backward(_ acts: Activations, _ s: Scratch, readouts: [Bool], entropyWeights: UnsafePointer<Float>? = nil) -> Double {
+    func backward(_ acts: Activations, _ s: Scratch, readouts: [Bool], entropyBonus: EntropyBonusWeights? = nil) -> Double {
         let m = model, c = m.config, layout = m.layout
         let B = acts.batch, L = acts.length, N = acts.rows
         let D = c.modelWidth, F = c.mlpWidth, W = c.relativeWindow
@@ -227,7 +221,7 @@ public final class Backpropagation {
                                       pattern: a.pattern.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
                                       relK: a.relK.pointer, relQ: a.relQ.pointer, shape: shape,
                                       dRelScratch: s.dRelScratch.pointer, dropout: acts.dropout, layer: l,
-                                      entropyWeights: entropyWeights)
+                                      entropyBonus: entropyBonus)
             linearBackward(s.dRelLN.pointer, g + p.relKWeight, g + p.relKBias, s.dRelK.pointer, acts.relLN.pointer,
                            m.parameter(p.relKWeight), rows: W, inWidth: D, outWidth: D, accumulateInput: true)
             linearBackward(s.dRelLN.pointer, g + p.relQWeight, g + p.relQBias, s.dRelQ.pointer, acts.relLN.pointer,

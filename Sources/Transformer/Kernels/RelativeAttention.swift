@@ -62,10 +62,7 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
         let p = pattern + item * L * L
         // Content scores for all pairs (the upper triangle is overwritten by the mask below).
         var t = Profiler.start()
-        if causal { causalDots(p, qh, kh, length: L, stride: D, packed: packed) } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
-                        1, qh, Int32(D), kh, Int32(D), 0, p, Int32(L))
-        }
+        headDots(p, qh, kh, length: L, width: Dh, stride: D, packed: packed, causal: causal)
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(W), Int32(Dh),
@@ -107,11 +104,7 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
         }
         // z_h = P · V_h (P after dropout when dropping)
         t = Profiler.start()
-        let mixed = dropping == nil ? p : dropped
-        if causal { causalMix(z + b * L * D + h * Dh, outStride: D, mixed, vh, xStride: D, length: L) } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                        1, mixed, Int32(L), vh, Int32(D), 0, z + b * L * D + h * Dh, Int32(D))
-        }
+        headMix(z + b * L * D + h * Dh, dropping == nil ? p : dropped, vh, length: L, width: Dh, stride: D, causal: causal)
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
       }
     }
@@ -124,11 +117,11 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
 /// and its temperature scales the softmax's gradient as it scaled the scores. `causalKernels` as
 /// in the forward pass.
 ///
-/// With `entropyWeights` ([B·L], c_r ≥ 0 for query row r of every head), the loss also holds
-/// −Σ_{h,r} c_r · H(p[h,r]), H(p) = −Σ_m p_m log p_m, the attention-entropy bonus: its gradient
+/// With `entropyBonus`, the loss also holds −Σ_{h,r} c_r · H(p[h,r]), with c_r = `scale` · w_r for
+/// query row r of every head (w: `rowWeights`, [B·L], each ≥ 0), H(p) = −Σ_m p_m log p_m, the attention-entropy bonus: its gradient
 /// with respect to p_m is −c_r(log p_m + 1), whose constant the softmax's backward cancels, so
 /// c_r · log p_m joins dP before that backward (weights that underflowed to 0 get no gradient
-/// either way). Returns Σ_{h,r} c_r · H(p[h,r]) (0 without weights).
+/// either way). Returns Σ_{h,r} c_r · H(p[h,r]) (0 without a bonus).
 @discardableResult
 func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                dv: UnsafeMutablePointer<Float>,
@@ -138,7 +131,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                                relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>,
                                shape: AttentionShape, dRelScratch: UnsafeMutablePointer<Float>,
                                dropout: Dropout? = nil, layer: Int = 0,
-                               entropyWeights: UnsafePointer<Float>? = nil, causalKernels: Bool = true) -> Double {
+                               entropyBonus: EntropyBonusWeights? = nil, causalKernels: Bool = true) -> Double {
     let B = shape.batch, L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
@@ -167,10 +160,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         let p = pattern + item * L * L
         // dP = dZ Vᵀ (with dropout: the gradient of the dropped pattern, times the mask)
         var t = Profiler.start()
-        if causal { causalDots(ds, dzh, vh, length: L, stride: D, packed: packed) } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
-                        1, dzh, Int32(D), vh, Int32(D), 0, ds, Int32(L))
-        }
+        headDots(ds, dzh, vh, length: L, width: Dh, stride: D, packed: packed, causal: causal)
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         if let dropping {
             t = Profiler.start()
@@ -186,18 +176,14 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         }
         // dV = Pᵀ dZ (P after dropout when dropping)
         t = Profiler.start()
-        let mixed = dropping == nil ? p : UnsafePointer(dropped)
-        if causal { causalTransposedMix(dvh, outStride: D, mixed, dzh, xStride: D, length: L) } else {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                        1, mixed, Int32(L), dzh, Int32(D), 0, dvh, Int32(D))
-        }
+        headTransposedMix(dvh, dropping == nil ? p : UnsafePointer(dropped), dzh, length: L, width: Dh, stride: D, causal: causal)
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         // Softmax backward, scaled; then scatter into the relative-position buckets.
         t = Profiler.start()
         dc2p.initialize(repeating: 0, count: 2 * L * W + L)
         for n in 0..<L {
             let prow = p + n * L, row = ds + n * L
-            if let c = entropyWeights?[b * L + n], c != 0 {
+            if let bonus = entropyBonus, case let c = bonus.scale * bonus.rowWeights[b * L + n], c != 0 {
                 entropySums[task] += Double(addEntropyGradient(row, prow, count: n + 1, weight: c))
             }
             var dot: Float = 0
@@ -226,20 +212,14 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         Profiler.stop(.softmax, since: t)
         // dQ = dS K + dC2P Rk ;  dK = dSᵀ Q + dP2C Rq
         t = Profiler.start()
-        if causal { causalMix(dqh, outStride: D, ds, kh, xStride: D, length: L) } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                        1, ds, Int32(L), kh, Int32(D), 0, dqh, Int32(D))
-        }
+        headMix(dqh, ds, kh, length: L, width: Dh, stride: D, causal: causal)
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
                     1, dc2p, Int32(W), relK + h * Dh, Int32(D), 1, dqh, Int32(D))
         Profiler.stop(.attentionRelativeGemm, since: t, flops: relativeFlops)
         t = Profiler.start()
-        if causal { causalTransposedMix(dkh, outStride: D, ds, qh, xStride: D, length: L) } else {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
-                        1, ds, Int32(L), qh, Int32(D), 0, dkh, Int32(D))
-        }
+        headTransposedMix(dkh, ds, qh, length: L, width: Dh, stride: D, causal: causal)
         Profiler.stop(.attentionContentGemm, since: t, flops: contentFlops)
         t = Profiler.start()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(W),
@@ -260,6 +240,42 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
         for i in 0..<(W * D) { dRelK[i] += pk[i]; dRelQ[i] += pq[i] }
     }
     return entropySums.reduce(0, +)
+}
+
+// One head's content products: its rows of width Dh lie at stride D in the [B, L, H, Dh] tensors,
+// its L × L matrices are dense. With `causal` (heads of `causalHeadWidth`) the triangle-only
+// kernels of Kernels/CausalProducts.swift, else OpenBLAS over the whole square.
+
+/// out[n, m] = a_n · b_m (QKᵀ, dZ·Vᵀ); with `causal` only m ≤ n is meaningful.
+private func headDots(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                      length L: Int, width Dh: Int, stride D: Int, packed: UnsafeMutablePointer<Float>, causal: Bool) {
+    if causal { return causalDots(out, a, b, length: L, stride: D, packed: packed) }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
+                1, a, Int32(D), b, Int32(D), 0, out, Int32(L))
+}
+
+/// out = P · X (P·V, dS·K), P lower-triangular.
+private func headMix(_ out: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                     length L: Int, width Dh: Int, stride D: Int, causal: Bool) {
+    if causal { return causalMix(out, outStride: D, p, x, xStride: D, length: L) }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                1, p, Int32(L), x, Int32(D), 0, out, Int32(D))
+}
+
+/// out = Pᵀ · X (Pᵀ·dZ, dSᵀ·Q), P lower-triangular.
+private func headTransposedMix(_ out: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                               length L: Int, width Dh: Int, stride D: Int, causal: Bool) {
+    if causal { return causalTransposedMix(out, outStride: D, p, x, xStride: D, length: L) }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
+                1, p, Int32(L), x, Int32(D), 0, out, Int32(D))
+}
+
+/// The attention-entropy bonus's row weights c_r = `scale` · `rowWeights[r]` (relativeAttentionBackward).
+struct EntropyBonusWeights {
+    /// The loss weight of each position of the block, [B·L].
+    var rowWeights: UnsafePointer<Float>
+    /// λ over the normalisation of the bonus (Backpropagation.lossAndGradient).
+    var scale: Float
 }
 
 /// The entropy bonus's share of one attention row's backward: adds `weight` · log p_m to dP_m
