@@ -65,7 +65,8 @@ extension Model {
             relativeAttentionForward(z: a.z.pointer, pattern: a.pattern.pointer, scores: scores,
                                      q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
                                      relK: a.relK.pointer, relQ: a.relQ.pointer, shape: shape,
-                                     dropout: acts.dropout, layer: l)
+                                     dropout: acts.dropout, layer: l,
+                                     wholePattern: hooks?.isActive(n.pattern.name) ?? false)
             if let scores { hook(n.scores, scores) }
             hook(n.pattern, a.pattern.pointer)
             hook(n.z, a.z.pointer)

@@ -6,7 +6,7 @@
 // three loops keep a head's row of 16 in SIMD lanes and do only the triangle. Each output is a
 // sum in ascending order of its index, so the results are the same on every machine and thread
 // count, and equal OpenBLAS's up to float rounding (Tests/TransformerTests/CausalProductTests.swift).
-// Four rows (or columns) at a time share each load.
+// Six rows (or columns) at a time share each load.
 
 /// Width of a head the causal kernels serve; other widths use OpenBLAS.
 let causalHeadWidth = 16
@@ -33,12 +33,13 @@ private typealias KeyLanes = SIMD16<Float>
 func causalDotsScratch(length: Int) -> Int { causalHeadWidth * ((length + 15) & ~15) }
 
 /// out[n·L + m] = a_n · b_m for m ≤ n (QKᵀ, dZ·Vᵀ). a and b hold L rows of 16 at stride `stride`;
-/// `out` is L × L. Some of row n's entries after n (at most 15 past it) are written with values of no
+/// `out` is L × L. Some of row n's entries after n (at most 20 past it) are written with values of no
 /// meaning (the callers overwrite or ignore them); the rest are not written.
 func causalDots(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                 length L: Int, stride: Int, packed: UnsafeMutablePointer<Float>) {
     // bᵀ packed [16, L rounded up to 16] with zero padding, so each d gives 16 keys in one load:
-    // per d, one load of keys and four broadcasts feed eight 8-lane multiply-adds.
+    // per d, one load of keys and six broadcasts feed twelve 8-lane multiply-adds (twelve
+    // accumulator registers of AVX2's sixteen: enough chains in flight to hide the FMA latency).
     let padded = (L + 15) & ~15
     for d in 0..<causalHeadWidth {
         let column = packed + d * padded
@@ -47,25 +48,28 @@ func causalDots(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _
     }
     var n0 = 0
     while n0 < L {
-        // Rows n0 ..< n0 + 4; past L the last row is recomputed and not stored.
-        let a0 = a + n0 * stride, a1 = a + min(n0 + 1, L - 1) * stride
-        let a2 = a + min(n0 + 2, L - 1) * stride, a3 = a + min(n0 + 3, L - 1) * stride
-        let last = min(n0 + 3, L - 1)
+        // Rows n0 ..< n0 + 6; past L the last row is recomputed and not stored.
+        let rows = min(6, L - n0), last = n0 + rows - 1
+        let a0 = a + n0 * stride, a1 = a + min(n0 + 1, L - 1) * stride, a2 = a + min(n0 + 2, L - 1) * stride
+        let a3 = a + min(n0 + 3, L - 1) * stride, a4 = a + min(n0 + 4, L - 1) * stride, a5 = a + last * stride
         var m = 0
         while m <= last {
-            var s0 = KeyLanes(), s1 = KeyLanes(), s2 = KeyLanes(), s3 = KeyLanes()
+            var s0 = KeyLanes(), s1 = KeyLanes(), s2 = KeyLanes(), s3 = KeyLanes(), s4 = KeyLanes(), s5 = KeyLanes()
             for d in 0..<causalHeadWidth {
                 let keys = UnsafeRawPointer(packed + d * padded + m).loadUnaligned(as: KeyLanes.self)
-                s0.addProduct(a0[d], keys); s1.addProduct(a1[d], keys); s2.addProduct(a2[d], keys); s3.addProduct(a3[d], keys)
+                s0.addProduct(a0[d], keys); s1.addProduct(a1[d], keys); s2.addProduct(a2[d], keys)
+                s3.addProduct(a3[d], keys); s4.addProduct(a4[d], keys); s5.addProduct(a5[d], keys)
             }
             let count = min(16, L - m), row = out + n0 * L + m
             storeKeys(s0, row, count: count)
-            if n0 + 1 <= last { storeKeys(s1, row + L, count: count) }
-            if n0 + 2 <= last { storeKeys(s2, row + 2 * L, count: count) }
-            if n0 + 3 <= last { storeKeys(s3, row + 3 * L, count: count) }
+            if rows > 1 { storeKeys(s1, row + L, count: count) }
+            if rows > 2 { storeKeys(s2, row + 2 * L, count: count) }
+            if rows > 3 { storeKeys(s3, row + 3 * L, count: count) }
+            if rows > 4 { storeKeys(s4, row + 4 * L, count: count) }
+            if rows > 5 { storeKeys(s5, row + 5 * L, count: count) }
             m += 16
         }
-        n0 += 4
+        n0 += 6
     }
 }
 
@@ -75,63 +79,94 @@ func causalMix(_ out: UnsafeMutablePointer<Float>, outStride: Int, _ p: UnsafePo
                _ x: UnsafePointer<Float>, xStride: Int, length L: Int) {
     var n0 = 0
     while n0 < L {
-        let p0 = p + n0 * L, p1 = p + min(n0 + 1, L - 1) * L
-        let p2 = p + min(n0 + 2, L - 1) * L, p3 = p + min(n0 + 3, L - 1) * L
-        var z0 = HeadRow(), z1 = HeadRow(), z2 = HeadRow(), z3 = HeadRow()
-        // Keys every row of the block sees, then the triangle's corner.
+        // Rows n0 ..< n0 + 6; past L the last row is recomputed and not stored.
+        let rows = min(6, L - n0), last = n0 + rows - 1
+        let p0 = p + n0 * L, p1 = p + min(n0 + 1, L - 1) * L, p2 = p + min(n0 + 2, L - 1) * L
+        let p3 = p + min(n0 + 3, L - 1) * L, p4 = p + min(n0 + 4, L - 1) * L, p5 = p + last * L
+        var z0 = HeadRow(), z1 = HeadRow(), z2 = HeadRow(), z3 = HeadRow(), z4 = HeadRow(), z5 = HeadRow()
+        // Keys every row of the block sees, then the triangle's corner, each row's terms in
+        // ascending order of m.
         for m in 0...n0 {
             let xm = loadHeadRow(x + m * xStride)
-            z0.addProduct(p0[m], xm); z1.addProduct(p1[m], xm); z2.addProduct(p2[m], xm); z3.addProduct(p3[m], xm)
+            z0.addProduct(p0[m], xm); z1.addProduct(p1[m], xm); z2.addProduct(p2[m], xm)
+            z3.addProduct(p3[m], xm); z4.addProduct(p4[m], xm); z5.addProduct(p5[m], xm)
         }
-        if n0 + 1 < L {
-            let xm = loadHeadRow(x + (n0 + 1) * xStride)
-            z1.addProduct(p1[n0 + 1], xm); z2.addProduct(p2[n0 + 1], xm); z3.addProduct(p3[n0 + 1], xm)
+        if rows > 1 {
+            let m = n0 + 1, xm = loadHeadRow(x + m * xStride)
+            z1.addProduct(p1[m], xm); z2.addProduct(p2[m], xm); z3.addProduct(p3[m], xm)
+            z4.addProduct(p4[m], xm); z5.addProduct(p5[m], xm)
         }
-        if n0 + 2 < L {
-            let xm = loadHeadRow(x + (n0 + 2) * xStride)
-            z2.addProduct(p2[n0 + 2], xm); z3.addProduct(p3[n0 + 2], xm)
+        if rows > 2 {
+            let m = n0 + 2, xm = loadHeadRow(x + m * xStride)
+            z2.addProduct(p2[m], xm); z3.addProduct(p3[m], xm); z4.addProduct(p4[m], xm); z5.addProduct(p5[m], xm)
         }
-        if n0 + 3 < L { z3.addProduct(p3[n0 + 3], loadHeadRow(x + (n0 + 3) * xStride)) }
+        if rows > 3 {
+            let m = n0 + 3, xm = loadHeadRow(x + m * xStride)
+            z3.addProduct(p3[m], xm); z4.addProduct(p4[m], xm); z5.addProduct(p5[m], xm)
+        }
+        if rows > 4 {
+            let m = n0 + 4, xm = loadHeadRow(x + m * xStride)
+            z4.addProduct(p4[m], xm); z5.addProduct(p5[m], xm)
+        }
+        if rows > 5 { z5.addProduct(p5[n0 + 5], loadHeadRow(x + (n0 + 5) * xStride)) }
         store(z0, out + n0 * outStride)
-        if n0 + 1 < L { store(z1, out + (n0 + 1) * outStride) }
-        if n0 + 2 < L { store(z2, out + (n0 + 2) * outStride) }
-        if n0 + 3 < L { store(z3, out + (n0 + 3) * outStride) }
-        n0 += 4
+        if rows > 1 { store(z1, out + (n0 + 1) * outStride) }
+        if rows > 2 { store(z2, out + (n0 + 2) * outStride) }
+        if rows > 3 { store(z3, out + (n0 + 3) * outStride) }
+        if rows > 4 { store(z4, out + (n0 + 4) * outStride) }
+        if rows > 5 { store(z5, out + (n0 + 5) * outStride) }
+        n0 += 6
     }
 }
 
-/// out_m = Σ_{n ≥ m} p[n·L + m] · x_n (Pᵀ·dZ, dSᵀ·Q): the transpose of `causalMix`'s product, four
-/// columns of p at a time so that each row of p gives four contiguous weights.
+/// out_m = Σ_{n ≥ m} p[n·L + m] · x_n (Pᵀ·dZ, dSᵀ·Q): the transpose of `causalMix`'s product, six
+/// columns of p at a time so that each row of p gives six contiguous weights.
 func causalTransposedMix(_ out: UnsafeMutablePointer<Float>, outStride: Int, _ p: UnsafePointer<Float>,
                          _ x: UnsafePointer<Float>, xStride: Int, length L: Int) {
     var m0 = 0
     while m0 < L {
-        var y0 = HeadRow(), y1 = HeadRow(), y2 = HeadRow(), y3 = HeadRow()
-        // The triangle's corner: query m0 + j sees columns m0 ... m0 + j.
+        let columns = min(6, L - m0)
+        var y0 = HeadRow(), y1 = HeadRow(), y2 = HeadRow(), y3 = HeadRow(), y4 = HeadRow(), y5 = HeadRow()
+        // The triangle's corner: query m0 + j sees columns m0 ... m0 + j; each column's terms
+        // in ascending order of n.
         var xn = loadHeadRow(x + m0 * xStride)
         y0.addProduct(p[m0 * L + m0], xn)
-        if m0 + 1 < L {
+        if columns > 1 {
             let row = p + (m0 + 1) * L + m0
             xn = loadHeadRow(x + (m0 + 1) * xStride)
             y0.addProduct(row[0], xn); y1.addProduct(row[1], xn)
         }
-        if m0 + 2 < L {
+        if columns > 2 {
             let row = p + (m0 + 2) * L + m0
             xn = loadHeadRow(x + (m0 + 2) * xStride)
             y0.addProduct(row[0], xn); y1.addProduct(row[1], xn); y2.addProduct(row[2], xn)
         }
-        // Every later query sees all four (none when m0 + 3 ≥ L).
-        var n = m0 + 3
+        if columns > 3 {
+            let row = p + (m0 + 3) * L + m0
+            xn = loadHeadRow(x + (m0 + 3) * xStride)
+            y0.addProduct(row[0], xn); y1.addProduct(row[1], xn); y2.addProduct(row[2], xn); y3.addProduct(row[3], xn)
+        }
+        if columns > 4 {
+            let row = p + (m0 + 4) * L + m0
+            xn = loadHeadRow(x + (m0 + 4) * xStride)
+            y0.addProduct(row[0], xn); y1.addProduct(row[1], xn); y2.addProduct(row[2], xn)
+            y3.addProduct(row[3], xn); y4.addProduct(row[4], xn)
+        }
+        // Every later query sees all six (none when m0 + 5 ≥ L).
+        var n = m0 + 5
         while n < L {
             let row = p + n * L + m0
             xn = loadHeadRow(x + n * xStride)
-            y0.addProduct(row[0], xn); y1.addProduct(row[1], xn); y2.addProduct(row[2], xn); y3.addProduct(row[3], xn)
+            y0.addProduct(row[0], xn); y1.addProduct(row[1], xn); y2.addProduct(row[2], xn)
+            y3.addProduct(row[3], xn); y4.addProduct(row[4], xn); y5.addProduct(row[5], xn)
             n += 1
         }
         store(y0, out + m0 * outStride)
-        if m0 + 1 < L { store(y1, out + (m0 + 1) * outStride) }
-        if m0 + 2 < L { store(y2, out + (m0 + 2) * outStride) }
-        if m0 + 3 < L { store(y3, out + (m0 + 3) * outStride) }
-        m0 += 4
+        if columns > 1 { store(y1, out + (m0 + 1) * outStride) }
+        if columns > 2 { store(y2, out + (m0 + 2) * outStride) }
+        if columns > 3 { store(y3, out + (m0 + 3) * outStride) }
+        if columns > 4 { store(y4, out + (m0 + 4) * outStride) }
+        if columns > 5 { store(y5, out + (m0 + 5) * outStride) }
+        m0 += 6
     }
 }

@@ -12,11 +12,9 @@ func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutableP
     parallelRows(rows, minimumPerTask: 256) { range in
         for r in range {
             let xr = x + r * width, yr = out + r * width
-            var sum: Float = 0
-            for i in 0..<width { sum += xr[i] }
-            let mu = sum / Float(width)
-            var sq: Float = 0
-            for i in 0..<width { let d = xr[i] - mu; sq += d * d }
+            // The two sums in lanes (Kernels/LaneSums.swift); the loop below vectorises as written.
+            let mu = laneSum(xr, count: width) / Float(width)
+            let sq = laneSquaredDeviations(xr, count: width, from: mu)
             let s = 1 / (sq / Float(width) + epsilon).squareRoot()
             for i in 0..<width { yr[i] = (xr[i] - mu) * s * weight[i] + bias[i] }
             mean[r] = mu
@@ -43,17 +41,30 @@ func layerNormBackward(_ dx: UnsafeMutablePointer<Float>, _ dWeight: UnsafeMutab
         for r in range {
             let xr = x + r * width, dyr = dOut + r * width, dxr = dx + r * width
             let mu = mean[r], s = rstd[r]
-            var meanDxhat: Float = 0, meanDxhatXhat: Float = 0
-            for i in 0..<width {
+            // The two row sums in 16 lanes (their order as in Kernels/LaneSums.swift's), then a
+            // scalar tail; a scalar loop over both was two chains of dependent adds.
+            var sumDxhat = SIMD16<Float>(), sumDxhatXhat = SIMD16<Float>(), i = 0
+            while i + 16 <= width {
+                let xhat = (loadLanes(xr + i) - mu) * s, dy = loadLanes(dyr + i)
+                let dxhat = dy * loadLanes(weight + i)
+                sumDxhat += dxhat
+                sumDxhatXhat += dxhat * xhat
+                storeLanes(loadLanes(dw + i) + dy * xhat, dw + i)
+                storeLanes(loadLanes(db + i) + dy, db + i)
+                i += 16
+            }
+            var tailDxhat: Float = 0, tailDxhatXhat: Float = 0
+            while i < width {
                 let xhat = (xr[i] - mu) * s
                 let dxhat = dyr[i] * weight[i]
-                meanDxhat += dxhat
-                meanDxhatXhat += dxhat * xhat
+                tailDxhat += dxhat
+                tailDxhatXhat += dxhat * xhat
                 dw[i] += dyr[i] * xhat
                 db[i] += dyr[i]
+                i += 1
             }
-            meanDxhat /= Float(width)
-            meanDxhatXhat /= Float(width)
+            let meanDxhat = (reduce(sumDxhat) + tailDxhat) / Float(width)
+            let meanDxhatXhat = (reduce(sumDxhatXhat) + tailDxhatXhat) / Float(width)
             for i in 0..<width {
                 let xhat = (xr[i] - mu) * s
                 let dxhat = dyr[i] * weight[i]

@@ -35,15 +35,23 @@ struct AttentionShape {
 /// score (s/τ before the softmax); `scores` then holds the divided scores the softmax saw.
 /// Heads of width 16 take the content products from Kernels/CausalProducts.swift unless
 /// `causalKernels` is false (tests compare the two); other widths always use OpenBLAS.
+///
+/// With `wholePattern` false and the causal kernels, the pattern's zeros above the diagonal are
+/// not written (what is there has no meaning): nothing but a hook reads them, and the backward
+/// pass reads only the triangle. That is 250 MB of stores a layer in a training step of the
+/// authors' recipe (docs/benchmarks.md).
 func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMutablePointer<Float>,
                               scores: UnsafeMutablePointer<Float>?,
                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                               relK: UnsafePointer<Float>, relQ: UnsafePointer<Float>, shape: AttentionShape,
-                              dropout: Dropout? = nil, layer: Int = 0, causalKernels: Bool = true) {
+                              dropout: Dropout? = nil, layer: Int = 0, causalKernels: Bool = true,
+                              wholePattern: Bool = true) {
     let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
     let causal = causalKernels && Dh == causalHeadWidth
+    // Whether the zeros above the diagonal are written: OpenBLAS reads the whole square.
+    let upperZeros = wholePattern || !causal
     // FLOPs of one item's L × L × Dh product and of one L × W × Dh relative-position product.
     let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
     parallelRows(shape.batch * H, tasks: min(ComputeThreads.count, shape.batch * H)) { _, items in
@@ -89,7 +97,7 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
             let sum = exponentiateAndSum(row, count: n + 1, subtracting: maxScore)
             let inverse = 1 / sum
             for m in 0...n { row[m] *= inverse }
-            for m in (n + 1)..<L { row[m] = 0 }
+            if upperZeros { for m in (n + 1)..<L { row[m] = 0 } }
         }
         Profiler.stop(.softmax, since: t)
         if let dropping {
@@ -98,7 +106,7 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
                 let row = p + n * L, out = dropped + n * L
                 fillAttentionDropoutRow(out, dropping, sequence: b, layer: layer, head: h, query: n)
                 for m in 0...n { out[m] *= row[m] }
-                for m in (n + 1)..<L { out[m] = 0 }
+                if !causal { for m in (n + 1)..<L { out[m] = 0 } }
             }
             Profiler.stop(.attentionDropout, since: t)
         }
@@ -171,7 +179,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                 // Two loops of two arrays each: the compiler vectorises those, not the fused one.
                 for m in 0...n { row[m] *= factors[m] }
                 for m in 0...n { factors[m] *= prow[m] }
-                for m in (n + 1)..<L { factors[m] = 0 }
+                if !causal { for m in (n + 1)..<L { factors[m] = 0 } }
             }
         }
         // dV = Pᵀ dZ (P after dropout when dropping)
@@ -186,8 +194,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
             if let bonus = entropyBonus, case let c = bonus.scale * bonus.rowWeights[b * L + n], c != 0 {
                 entropySums[task] += Double(addEntropyGradient(row, prow, count: n + 1, weight: c))
             }
-            var dot: Float = 0
-            for m in 0...n { dot += prow[m] * row[m] }
+            let dot = laneDot(prow, row, count: n + 1)
             // As in the forward pass: keys before `near` share δ = 0. Every bucket still receives
             // its terms in ascending (n, m) order, so the sums are the same as one loop's.
             let near = max(0, n - (W - 1))
@@ -206,7 +213,8 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                 dc2pRow[m] += g
                 if m == n - (W - 1) { dp2cFar[m] += g } else { dp2cDiagonal[m * (W + 1)] += g }
             }
-            for m in (n + 1)..<L { row[m] = 0 }
+            // The causal kernels read only the triangle; OpenBLAS reads the whole square.
+            if !causal { for m in (n + 1)..<L { row[m] = 0 } }
         }
         for m in 0..<L { dp2c[m * W] = dp2cFar[m] }
         Profiler.stop(.softmax, since: t)
