@@ -65,9 +65,13 @@ extension Model {
             }
             forward(acts, hooks: hooks, iteration: t, of: iterations)
             var predicted = [Int32](repeating: 0, count: current.count)
-            for r in 0..<(batch * length) {
-                for f in 0..<Factor.count {
-                    predicted[r * Factor.count + f] = Int32(argmax(acts.logits[f].pointer + r * sizes[f], count: sizes[f]))
+            predicted.withUnsafeMutableBufferPointer { predicted in
+                parallelRows(batch * length, minimumPerTask: 256) { rows in
+                    for r in rows {
+                        for f in 0..<Factor.count {
+                            predicted[r * Factor.count + f] = Int32(argmax(acts.logits[f].pointer + r * sizes[f], count: sizes[f]))
+                        }
+                    }
                 }
             }
             run.inputs.append(current)

@@ -23,6 +23,11 @@ func crossEntropyForwardBackward(dLogits: UnsafeMutablePointer<Float>?, logits: 
     let profiled = Profiler.start()
     defer { Profiler.stop(.crossEntropy, since: profiled) }
     var totals = CrossEntropyTotals()
+    // exp(logit − max) of one row, in SIMD lanes (Kernels/SoftmaxLanes.swift): two glibc expf
+    // calls per logit were most of this kernel's time. Written into the row's dLogits when
+    // there is one, else into this scratch row.
+    let scratch = dLogits == nil ? UnsafeMutablePointer<Float>.allocate(capacity: classes) : nil
+    defer { scratch?.deallocate() }
     for r in 0..<rows {
         let w = weights[r]
         let row = logits + r * classes
@@ -33,18 +38,19 @@ func crossEntropyForwardBackward(dLogits: UnsafeMutablePointer<Float>?, logits: 
         let target = Int(targets[r * targetStride])
         var maxLogit = row[0], best = 0
         for c in 1..<classes where row[c] > maxLogit { maxLogit = row[c]; best = c }
-        var sum: Float = 0
-        for c in 0..<classes { sum += expf(row[c] - maxLogit) }
+        guard let exponentials = dLogits.map({ $0 + r * classes }) ?? scratch else { continue }
+        exponentials.update(from: row, count: classes)
+        let sum = exponentiateAndSum(exponentials, count: classes, subtracting: maxLogit)
         let logSum = logf(sum) + maxLogit
         totals.weightedLoss += Double(w) * Double(logSum - row[target])
         totals.weight += Double(w)
         totals.counted += 1
         if best == target { totals.correct += 1 }
         rowCorrect?[r] = best == target
-        if let dLogits {
-            let g = dLogits + r * classes
-            let s = w * gradientScale
-            for c in 0..<classes { g[c] = expf(row[c] - logSum) * s }
+        if dLogits != nil {
+            // softmax · w · scale = exp(logit − max) · (w · scale / sum), in place.
+            let g = exponentials, s = w * gradientScale, factor = s / sum
+            for c in 0..<classes { g[c] *= factor }
             g[target] -= s
         }
     }

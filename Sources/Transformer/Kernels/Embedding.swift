@@ -5,12 +5,14 @@ func embeddingForward(_ out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<
                       tables: [UnsafePointer<Float>], rows: Int, width: Int) {
     let profiled = Profiler.start()
     defer { Profiler.stop(.embedding, since: profiled) }
-    for r in 0..<rows {
-        let y = out + r * width
-        y.update(from: tables[0] + Int(tokens[r * 4]) * width, count: width)
-        for f in 1..<tables.count {
-            let e = tables[f] + Int(tokens[r * 4 + f]) * width
-            for i in 0..<width { y[i] += e[i] }
+    parallelRows(rows, minimumPerTask: 256) { range in
+        for r in range {
+            let y = out + r * width
+            y.update(from: tables[0] + Int(tokens[r * 4]) * width, count: width)
+            for f in 1..<tables.count {
+                let e = tables[f] + Int(tokens[r * 4 + f]) * width
+                for i in 0..<width { y[i] += e[i] }
+            }
         }
     }
 }

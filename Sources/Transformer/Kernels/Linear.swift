@@ -9,7 +9,10 @@ func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
     var beta: Float = 0
     if let bias {
         let t = Profiler.start()
-        for r in 0..<rows { (y + r * outWidth).update(from: bias, count: outWidth) }
+        // Split over the cores like the product after it (inside a shard: one task).
+        parallelRows(rows, minimumPerTask: 256) { range in
+            for r in range { (y + r * outWidth).update(from: bias, count: outWidth) }
+        }
         beta = 1
         Profiler.stop(.linearBias, since: t)
     }
