@@ -72,6 +72,32 @@ func smallConfig() -> ModelConfig {
         }
     }
 
+    /// Heads of width 16 take the causal kernels, and a pass nobody hooks leaves the pattern's
+    /// upper triangle unwritten (Kernels/RelativeAttention.swift). A hooked pass on the same
+    /// reused buffers must still hand out zeros there, and both passes predict the same tokens.
+    @Test func patternHookSeesZerosAfterAnUnhookedPassOnTheCausalKernels() throws {
+        let config = ModelConfig(layers: 2, heads: 2, modelWidth: 32, headWidth: 16, mlpWidth: 24, relativeWindow: 6,
+                                 names: 12, modulus: 23)
+        let model = try randomModel(config, seed: 13)
+        let block = try programBlock(config, nodes: [7], seed: 3)
+        let L = block.length
+        let unhooked = try model.run(tokens: block.ids, batch: 1, length: L, iterations: 2)
+        let hooks = Hooks(config: config)
+        var pattern: Tensor?
+        try hooks.observe("blocks.1.attn.hook_pattern", iterations: .last) { _, t in pattern = t }
+        let hooked = try model.run(tokens: block.ids, batch: 1, length: L, iterations: 2, hooks: hooks)
+        #expect(hooked.predictions == unhooked.predictions)
+        let p = try #require(pattern)
+        for h in 0..<2 {
+            for n in 0..<L {
+                var sum: Float = 0
+                for m in 0...n { sum += p[0, h, n, m] }
+                #expect(abs(sum - 1) < 1e-5)
+                for m in (n + 1)..<L { #expect(p[0, h, n, m] == 0, "pattern[\(h), \(n), \(m)]") }
+            }
+        }
+    }
+
     @Test func zeroAblationRefusesHeadsOutsideTheLayer() throws {
         let hooks = Hooks(config: smallConfig())
         for head in [4, -1] {
