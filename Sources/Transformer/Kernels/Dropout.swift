@@ -130,30 +130,57 @@ func dropoutBackward(_ dx: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Fl
 /// independent of them and of sharding, and the backward pass regenerates exactly the forward's.
 func fillAttentionDropoutRow(_ row: UnsafeMutablePointer<Float>, _ dropout: Dropout, sequence local: Int,
                              layer: Int, head: Int, query: Int) {
+    forEachAttentionDropoutFactor(dropout, sequence: local, layer: layer, head: head, query: query) { m, factor in
+        row[m] = factor
+    }
+}
+
+/// out[m] = x[m] · factor_m for m ≤ `query`, with the factors `fillAttentionDropoutRow` writes
+/// (out may alias x): the forward pass's dropped pattern row in one pass instead of a fill and a
+/// product (the same bits: a product of two floats does not depend on their order).
+func applyAttentionDropoutRow(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ dropout: Dropout,
+                              sequence local: Int, layer: Int, head: Int, query: Int) {
+    forEachAttentionDropoutFactor(dropout, sequence: local, layer: layer, head: head, query: query) { m, factor in
+        out[m] = x[m] * factor
+    }
+}
+
+/// Calls `body(m, factor_m)` for m in 0...query with the attention-dropout factors of one row.
+@inline(__always)
+private func forEachAttentionDropoutFactor(_ dropout: Dropout, sequence local: Int, layer: Int, head: Int, query: Int,
+                                           _ body: (Int, Float) -> Void) {
     let threshold = dropThreshold(dropout.attentionRate)
     let kept = 1 / (1 - dropout.attentionRate)
     let site = UInt64(1 << 15 | layer << 8 | head)
     let sequence = UInt64(dropout.batchIndex(of: local))
     let key = splitMix64(dropout.seed ^ splitMix64(sequence << 36 | UInt64(query) << 16 | site))
-    fillDropoutFactors(row, count: query + 1, key: key, threshold: threshold, kept: kept)
+    forEachDropoutFactor(count: query + 1, key: key, threshold: threshold, kept: kept, body)
 }
 
-/// Fills `row[0 ..< count]` with 0 (dropped) or `kept` from the hash stream of `key`: hash c,
-/// of key + c·φ, decides units 2c (its low 32 bits) and 2c + 1 (its high ones).
+/// Fills `row[0 ..< count]` with 0 (dropped) or `kept` from the hash stream of `key`
+/// (`forEachDropoutFactor`).
+@inline(__always)
+func fillDropoutFactors(_ row: UnsafeMutablePointer<Float>, count: Int, key: UInt64, threshold: UInt32, kept: Float) {
+    forEachDropoutFactor(count: count, key: key, threshold: threshold, kept: kept) { i, factor in row[i] = factor }
+}
+
+/// Calls `body(i, factor_i)` for i in 0 ..< count, factor 0 (dropped) or `kept`, from the hash
+/// stream of `key`: hash c, of key + c·φ, decides units 2c (its low 32 bits) and 2c + 1 (its high
+/// ones).
 ///
 /// The input is kept as a running sum (the same bits as the product), whole pairs run without a
 /// branch, then the odd last unit (perf: the attention fill was a tenth of a training step).
 @inline(__always)
-func fillDropoutFactors(_ row: UnsafeMutablePointer<Float>, count: Int, key: UInt64, threshold: UInt32, kept: Float) {
+private func forEachDropoutFactor(count: Int, key: UInt64, threshold: UInt32, kept: Float, _ body: (Int, Float) -> Void) {
     let pairs = count / 2
     var input = key
     for c in 0..<pairs {
         let bits = splitMix64(input)
         input &+= 0x9E37_79B9_7F4A_7C15
-        row[2 * c] = UInt32(truncatingIfNeeded: bits) < threshold ? 0 : kept
-        row[2 * c + 1] = UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : kept
+        body(2 * c, UInt32(truncatingIfNeeded: bits) < threshold ? 0 : kept)
+        body(2 * c + 1, UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : kept)
     }
-    if 2 * pairs < count { row[count - 1] = UInt32(truncatingIfNeeded: splitMix64(input)) < threshold ? 0 : kept }
+    if 2 * pairs < count { body(count - 1, UInt32(truncatingIfNeeded: splitMix64(input)) < threshold ? 0 : kept) }
 }
 
 /// A unit is dropped when 32 hash bits fall below rate · 2³². Compared as 32-bit numbers (the

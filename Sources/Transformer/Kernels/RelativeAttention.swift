@@ -103,9 +103,8 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
         if let dropping {
             t = Profiler.start()
             for n in 0..<L {
-                let row = p + n * L, out = dropped + n * L
-                fillAttentionDropoutRow(out, dropping, sequence: b, layer: layer, head: h, query: n)
-                for m in 0...n { out[m] *= row[m] }
+                let out = dropped + n * L
+                applyAttentionDropoutRow(out, p + n * L, dropping, sequence: b, layer: layer, head: h, query: n)
                 if !causal { for m in (n + 1)..<L { out[m] = 0 } }
             }
             Profiler.stop(.attentionDropout, since: t)
@@ -176,7 +175,8 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
             for n in 0..<L {
                 let factors = dropped + n * L, row = ds + n * L, prow = p + n * L
                 fillAttentionDropoutRow(factors, dropping, sequence: b, layer: layer, head: h, query: n)
-                // Two loops of two arrays each: the compiler vectorises those, not the fused one.
+                // Two loops of two arrays each: the compiler vectorises those, not the fused one
+                // (nor a fill that writes both products at once: 90 → 142 ms a step).
                 for m in 0...n { row[m] *= factors[m] }
                 for m in 0...n { factors[m] *= prow[m] }
                 if !causal { for m in (n + 1)..<L { factors[m] = 0 } }
