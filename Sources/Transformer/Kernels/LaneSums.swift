@@ -19,6 +19,10 @@
     UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD16<Float>.self)
 }
 
+@inline(__always) func storeLanes8(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+}
+
 /// The lanes of `wide` and `narrow` added in a fixed order.
 @inline(__always) func reduce(_ wide: SIMD16<Float>, _ narrow: SIMD8<Float> = SIMD8()) -> Float {
     let folded = wide.lowHalf + wide.highHalf + narrow

@@ -195,24 +195,38 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
                 entropySums[task] += Double(addEntropyGradient(row, prow, count: n + 1, weight: c))
             }
             let dot = laneDot(prow, row, count: n + 1)
-            // As in the forward pass: keys before `near` share δ = 0. Every bucket still receives
-            // its terms in ascending (n, m) order, so the sums are the same as one loop's.
+            // As in the forward pass: keys before `near` share δ = 0. Every p2c bucket receives
+            // its terms in ascending (n, m) order; c2p's δ = 0 bucket of row n sums its far keys
+            // in lanes (Kernels/LaneSums.swift's order), the compiler leaves a scalar sum scalar.
             let near = max(0, n - (W - 1))
-            var far = dc2p[n * W]
-            for m in 0..<near {
+            var farLanes = SIMD8<Float>(), m = 0
+            while m + 8 <= near {
+                let g = loadLanes8(prow + m) * (loadLanes8(row + m) - dot) * scale
+                storeLanes8(g, row + m)
+                farLanes += g
+                storeLanes8(loadLanes8(dp2cFar + m) + g, dp2cFar + m)
+                m += 8
+            }
+            var farTail: Float = 0
+            while m < near {
                 let g = prow[m] * (row[m] - dot) * scale
                 row[m] = g
-                far += g
+                farTail += g
                 dp2cFar[m] += g
+                m += 1
             }
-            dc2p[n * W] = far
+            dc2p[n * W] += reduce(SIMD16(), farLanes) + farTail
+            // The window's keys: the gradients and c2p's contiguous buckets (vectorised), then
+            // p2c's, which lie on a diagonal of its table (a scalar scatter).
             let dc2pRow = dc2p + n * W + (W - 1) - n, dp2cDiagonal = dp2c + (W - 1) - n
             for m in near...n {
                 let g = prow[m] * (row[m] - dot) * scale
                 row[m] = g
                 dc2pRow[m] += g
-                if m == n - (W - 1) { dp2cFar[m] += g } else { dp2cDiagonal[m * (W + 1)] += g }
             }
+            var first = near
+            if n >= W - 1 { dp2cFar[near] += row[near]; first += 1 }  // key n − (W − 1): δ = 0
+            if first <= n { for m in first...n { dp2cDiagonal[m * (W + 1)] += row[m] } }
             // The causal kernels read only the triangle; OpenBLAS reads the whole square.
             if !causal { for m in (n + 1)..<L { row[m] = 0 } }
         }
