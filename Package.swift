@@ -13,16 +13,21 @@ let portable = true
 let vectorISA: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
 /// Tells `lens` which instruction set its kernels were built for, so it can check the CPU first.
 let builtForV3: [SwiftSetting] = portable ? [] : [.define("LATENTLENS_X86_64_V3")]
+// The hottest leaf kernels are also built for x86-64-v4 (AVX-512) in a module of their own, which
+// the Transformer module calls only on a CPU that has it (Sources/KernelsAVX512/KernelsAVX512.swift).
+let avx512ISA: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
+let callsAVX512Kernels: [SwiftSetting] = portable ? [] : [.define("LATENTLENS_AVX512_KERNELS")]
 
 // Hot numeric code is compiled without runtime exclusivity checks and, in release builds,
 // without overflow/bounds traps: the kernels index through unsafe buffers they size themselves.
 // It uses the Swift 5 language mode: raw pointers are not Sendable, and the parallel loops hand
 // disjoint ranges of one buffer to each core by construction.
-let fastMath: [SwiftSetting] = [
+let uncheckedMath: [SwiftSetting] = [
     .swiftLanguageMode(.v5),
     .unsafeFlags(["-enforce-exclusivity=unchecked"]),
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-] + vectorISA
+]
+let fastMath = uncheckedMath + vectorISA
 
 let package = Package(
     name: "LatentLens",
@@ -38,8 +43,9 @@ let package = Package(
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Outputs"),
         .target(name: "GraphTask"),
-        .target(name: "Transformer", dependencies: ["CBLAS", "HDF5", "GraphTask", "Outputs"],
-                swiftSettings: fastMath),
+        .target(name: "KernelsAVX512", swiftSettings: uncheckedMath + avx512ISA),
+        .target(name: "Transformer", dependencies: ["CBLAS", "HDF5", "GraphTask", "Outputs", "KernelsAVX512"],
+                swiftSettings: fastMath + callsAVX512Kernels),
         .target(name: "Training", dependencies: ["GraphTask", "Transformer", "HDF5"], swiftSettings: fastMath),
         .target(name: "Probes", dependencies: ["GraphTask"]),
         .target(name: "Recording", dependencies: ["HDF5", "Transformer", "GraphTask", "Probes", "Outputs"],
@@ -54,7 +60,7 @@ let package = Package(
         .testTarget(name: "OutputsTests", dependencies: ["Outputs", "LensTestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "Transformer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GraphTaskTests", dependencies: ["GraphTask"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "HDF5", "GraphTask"],
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "HDF5", "GraphTask", "KernelsAVX512"],
                     resources: [.copy("Fixtures")], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "GraphTask"]),

@@ -67,8 +67,8 @@ extension BenchCommand {
     /// The targets as table lines, with the figures each ratio divides.
     static func targetLines(_ targets: [BenchTarget], figures: [String: Double], quick: Bool) -> [String] {
         let repetitions = targetRepetitions(quick: quick)
-        var lines = [String(format: "targets, measured side by side (best of %d interleaved repetitions): sgemm 1024³ %.1f GFLOP/s; training step %.1f useful GFLOP/s (%.0f tokens/s); forward 32 × 256 %.1f GFLOP/s; recording %.3f s against %.3f s plain",
-                            repetitions, figures["target_sgemm_gflops"] ?? 0, figures["target_train_useful_gflops"] ?? 0,
+        var lines = [String(format: "targets, measured side by side (best of %d interleaved repetitions, %@): sgemm 1024³ %.1f GFLOP/s; training step %.1f useful GFLOP/s (%.0f tokens/s); forward 32 × 256 %.1f GFLOP/s; recording %.3f s against %.3f s plain",
+                            repetitions, LeafKernels.description, figures["target_sgemm_gflops"] ?? 0, figures["target_train_useful_gflops"] ?? 0,
                             figures["target_train_tokens_per_s"] ?? 0, figures["target_forward_b32_l256_gflops"] ?? 0,
                             figures["target_record_seconds"] ?? 0, figures["target_plain_forward_seconds"] ?? 0)]
         lines += targets.map { "  " + $0.line }

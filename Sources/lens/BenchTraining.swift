@@ -98,8 +98,8 @@ extension BenchCommand {
         }
         let sgemm = sgemmGflops(repetitions: 3)
         let shards = Double(min(step.backprop.shards, step.sequences))
-        print(String(format: "profile of one training step: the authors' recipe (32 graphs of 32 nodes, every iteration, all factors, dropout 0.1 and attention dropout 0.1), %d sequences padded to %d, %d real tokens, %.0f shards; best of %d",
-                     step.sequences, step.length, step.tokens, shards, repetitions))
+        print(String(format: "profile of one training step: the authors' recipe (32 graphs of 32 nodes, every iteration, all factors, dropout 0.1 and attention dropout 0.1), %d sequences padded to %d, %d real tokens, %.0f shards, %@; best of %d",
+                     step.sequences, step.length, step.tokens, shards, LeafKernels.description, repetitions))
         let usefulRate = step.flops / plain / 1e9
         print(String(format: "step %.3f s without the profiler, %.3f s with it; %.0f tokens/s; useful %.1f GFLOP/s (%.1f GFLOP a step) = %.2f of sgemm 1024³ (%.1f GFLOP/s, both cores, this run)",
                      plain, profiled, Double(step.tokens) / plain, usefulRate, step.flops / 1e9, usefulRate / sgemm, sgemm))

@@ -65,6 +65,13 @@ func dropoutMaskValues(_ dropout: Dropout, batch: Int, length: Int, width: Int, 
             row.withUnsafeMutableBufferPointer { fillAttentionDropoutRow($0.baseAddress!, dropout, sequence: 0, layer: 1, head: 9, query: query) }
             let attentionKey = splitMix64(dropout.seed ^ splitMix64(UInt64(5) << 36 | UInt64(query) << 16 | UInt64(1 << 15 | 1 << 8 | 9)))
             #expect(row == reference(query + 1, key: attentionKey, rate: 0.2), "query \(query)")
+            // The forward pass's one-pass product (applyAttentionDropoutRow) is that mask times x.
+            let x = (0...query).map { Float($0) * 0.37 - 5 }
+            var dropped = [Float](repeating: .nan, count: query + 1)
+            dropped.withUnsafeMutableBufferPointer {
+                applyAttentionDropoutRow($0.baseAddress!, x, dropout, sequence: 0, layer: 1, head: 9, query: query)
+            }
+            #expect(dropped == zip(row, x).map { $0 * $1 }, "query \(query), applied")
         }
     }
 

@@ -9,7 +9,7 @@
 // Six rows (or columns) at a time share each load.
 
 /// Width of a head the causal kernels serve; other widths use OpenBLAS.
-let causalHeadWidth = 16
+package let causalHeadWidth = 16
 
 private typealias HeadRow = SIMD16<Float>
 /// 16 keys of one score row.
@@ -30,12 +30,12 @@ private typealias KeyLanes = SIMD16<Float>
 }
 
 /// Floats of the packed scratch `causalDots` needs for `length` keys.
-func causalDotsScratch(length: Int) -> Int { causalHeadWidth * ((length + 15) & ~15) }
+package func causalDotsScratch(length: Int) -> Int { causalHeadWidth * ((length + 15) & ~15) }
 
 /// out[n·L + m] = a_n · b_m for m ≤ n (QKᵀ, dZ·Vᵀ). a and b hold L rows of 16 at stride `stride`;
 /// `out` is L × L. Some of row n's entries after n (at most 20 past it) are written with values of no
 /// meaning (the callers overwrite or ignore them); the rest are not written.
-func causalDots(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+package func causalDots(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                 length L: Int, stride: Int, packed: UnsafeMutablePointer<Float>) {
     // bᵀ packed [16, L rounded up to 16] with zero padding, so each d gives 16 keys in one load:
     // per d, one load of keys and six broadcasts feed twelve 8-lane multiply-adds (twelve
@@ -71,7 +71,7 @@ func causalDots(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _
 
 /// out_n = Σ_{m ≤ n} p[n·L + m] · x_m (P·V, dS·K): p is L × L (only its triangle is read), x holds
 /// L rows of 16 at stride `xStride`, out L rows of 16 at stride `outStride`.
-func causalMix(_ out: UnsafeMutablePointer<Float>, outStride: Int, _ p: UnsafePointer<Float>,
+package func causalMix(_ out: UnsafeMutablePointer<Float>, outStride: Int, _ p: UnsafePointer<Float>,
                _ x: UnsafePointer<Float>, xStride: Int, length L: Int) {
     var n0 = 0
     while n0 < L {
@@ -117,7 +117,7 @@ func causalMix(_ out: UnsafeMutablePointer<Float>, outStride: Int, _ p: UnsafePo
 
 /// out_m = Σ_{n ≥ m} p[n·L + m] · x_n (Pᵀ·dZ, dSᵀ·Q): the transpose of `causalMix`'s product, six
 /// columns of p at a time so that each row of p gives six contiguous weights.
-func causalTransposedMix(_ out: UnsafeMutablePointer<Float>, outStride: Int, _ p: UnsafePointer<Float>,
+package func causalTransposedMix(_ out: UnsafeMutablePointer<Float>, outStride: Int, _ p: UnsafePointer<Float>,
                          _ x: UnsafePointer<Float>, xStride: Int, length L: Int) {
     var m0 = 0
     while m0 < L {

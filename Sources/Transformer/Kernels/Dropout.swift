@@ -79,15 +79,6 @@ enum DropoutSite: Int, CaseIterable {
     case mlpOutput = 1
 }
 
-/// The splitmix64 finaliser: a cheap bijective mix of 64 bits.
-@inline(__always)
-func splitMix64(_ x: UInt64) -> UInt64 {
-    var z = x &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}
-
 /// Fills the mask of one site of one layer for a [batch, length] block, `width` units a row:
 /// 0 where a unit is dropped, 1/(1 − rate) where it is kept.
 func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ dropout: Dropout, batch: Int, length: Int, width: Int,
@@ -103,7 +94,7 @@ func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, _ dropout: Dropout, ba
             let sequence = UInt64(dropout.batchIndex(of: r / length)), position = UInt64(r % length)
             // Disjoint bit fields: sequences < 2²⁸, positions < 2²⁰, sites < 2¹⁶.
             let key = splitMix64(dropout.seed ^ splitMix64(sequence << 36 | position << 16 | siteIndex))
-            fillDropoutFactors(mask + r * width, count: width, key: key, threshold: threshold, kept: kept)
+            dispatchFillDropoutFactors(mask + r * width, count: width, key: key, threshold: threshold, kept: kept)
         }
     }
 }
@@ -130,9 +121,8 @@ func dropoutBackward(_ dx: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Fl
 /// independent of them and of sharding, and the backward pass regenerates exactly the forward's.
 func fillAttentionDropoutRow(_ row: UnsafeMutablePointer<Float>, _ dropout: Dropout, sequence local: Int,
                              layer: Int, head: Int, query: Int) {
-    forEachAttentionDropoutFactor(dropout, sequence: local, layer: layer, head: head, query: query) { m, factor in
-        row[m] = factor
-    }
+    let (key, threshold, kept) = attentionDropoutStream(dropout, sequence: local, layer: layer, head: head, query: query)
+    dispatchFillDropoutFactors(row, count: query + 1, key: key, threshold: threshold, kept: kept)
 }
 
 /// out[m] = x[m] · factor_m for m ≤ `query`, with the factors `fillAttentionDropoutRow` writes
@@ -140,47 +130,18 @@ func fillAttentionDropoutRow(_ row: UnsafeMutablePointer<Float>, _ dropout: Drop
 /// product (the same bits: a product of two floats does not depend on their order).
 func applyAttentionDropoutRow(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ dropout: Dropout,
                               sequence local: Int, layer: Int, head: Int, query: Int) {
-    forEachAttentionDropoutFactor(dropout, sequence: local, layer: layer, head: head, query: query) { m, factor in
-        out[m] = x[m] * factor
-    }
+    let (key, threshold, kept) = attentionDropoutStream(dropout, sequence: local, layer: layer, head: head, query: query)
+    dispatchApplyDropoutFactors(out, x, count: query + 1, key: key, threshold: threshold, kept: kept)
 }
 
-/// Calls `body(m, factor_m)` for m in 0...query with the attention-dropout factors of one row.
+/// The hash stream of one query row's attention-dropout factors: its key, threshold and kept factor.
 @inline(__always)
-private func forEachAttentionDropoutFactor(_ dropout: Dropout, sequence local: Int, layer: Int, head: Int, query: Int,
-                                           _ body: (Int, Float) -> Void) {
-    let threshold = dropThreshold(dropout.attentionRate)
-    let kept = 1 / (1 - dropout.attentionRate)
+private func attentionDropoutStream(_ dropout: Dropout, sequence local: Int, layer: Int, head: Int,
+                                    query: Int) -> (key: UInt64, threshold: UInt32, kept: Float) {
     let site = UInt64(1 << 15 | layer << 8 | head)
     let sequence = UInt64(dropout.batchIndex(of: local))
     let key = splitMix64(dropout.seed ^ splitMix64(sequence << 36 | UInt64(query) << 16 | site))
-    forEachDropoutFactor(count: query + 1, key: key, threshold: threshold, kept: kept, body)
-}
-
-/// Fills `row[0 ..< count]` with 0 (dropped) or `kept` from the hash stream of `key`
-/// (`forEachDropoutFactor`).
-@inline(__always)
-func fillDropoutFactors(_ row: UnsafeMutablePointer<Float>, count: Int, key: UInt64, threshold: UInt32, kept: Float) {
-    forEachDropoutFactor(count: count, key: key, threshold: threshold, kept: kept) { i, factor in row[i] = factor }
-}
-
-/// Calls `body(i, factor_i)` for i in 0 ..< count, factor 0 (dropped) or `kept`, from the hash
-/// stream of `key`: hash c, of key + c·φ, decides units 2c (its low 32 bits) and 2c + 1 (its high
-/// ones).
-///
-/// The input is kept as a running sum (the same bits as the product), whole pairs run without a
-/// branch, then the odd last unit (perf: the attention fill was a tenth of a training step).
-@inline(__always)
-private func forEachDropoutFactor(count: Int, key: UInt64, threshold: UInt32, kept: Float, _ body: (Int, Float) -> Void) {
-    let pairs = count / 2
-    var input = key
-    for c in 0..<pairs {
-        let bits = splitMix64(input)
-        input &+= 0x9E37_79B9_7F4A_7C15
-        body(2 * c, UInt32(truncatingIfNeeded: bits) < threshold ? 0 : kept)
-        body(2 * c + 1, UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : kept)
-    }
-    if 2 * pairs < count { body(count - 1, UInt32(truncatingIfNeeded: splitMix64(input)) < threshold ? 0 : kept) }
+    return (key, dropThreshold(dropout.attentionRate), 1 / (1 - dropout.attentionRate))
 }
 
 /// A unit is dropped when 32 hash bits fall below rate · 2³². Compared as 32-bit numbers (the

@@ -271,7 +271,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
 /// out[n, m] = a_n · b_m (QKᵀ, dZ·Vᵀ); with `causal` only m ≤ n is meaningful.
 private func headDots(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                       length L: Int, width Dh: Int, stride D: Int, packed: UnsafeMutablePointer<Float>, causal: Bool) {
-    if causal { return causalDots(out, a, b, length: L, stride: D, packed: packed) }
+    if causal { return dispatchCausalDots(out, a, b, length: L, stride: D, packed: packed) }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(Dh),
                 1, a, Int32(D), b, Int32(D), 0, out, Int32(L))
 }
@@ -279,7 +279,7 @@ private func headDots(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Flo
 /// out = P · X (P·V, dS·K), P lower-triangular.
 private func headMix(_ out: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                      length L: Int, width Dh: Int, stride D: Int, causal: Bool) {
-    if causal { return causalMix(out, outStride: D, p, x, xStride: D, length: L) }
+    if causal { return dispatchCausalMix(out, outStride: D, p, x, xStride: D, length: L) }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                 1, p, Int32(L), x, Int32(D), 0, out, Int32(D))
 }
@@ -287,7 +287,7 @@ private func headMix(_ out: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Floa
 /// out = Pᵀ · X (Pᵀ·dZ, dSᵀ·Q), P lower-triangular.
 private func headTransposedMix(_ out: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                                length L: Int, width Dh: Int, stride D: Int, causal: Bool) {
-    if causal { return causalTransposedMix(out, outStride: D, p, x, xStride: D, length: L) }
+    if causal { return dispatchCausalTransposedMix(out, outStride: D, p, x, xStride: D, length: L) }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(Dh), Int32(L),
                 1, p, Int32(L), x, Int32(D), 0, out, Int32(D))
 }
