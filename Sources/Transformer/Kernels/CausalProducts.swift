@@ -23,6 +23,17 @@ private typealias KeyLanes = SIMD16<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: row, as: HeadRow.self)
 }
 
+/// Stores the first `count` (≤ 6) of a block's six rows at `out`, `stride` floats apart.
+@inline(__always) private func storeBlock(_ r0: HeadRow, _ r1: HeadRow, _ r2: HeadRow, _ r3: HeadRow, _ r4: HeadRow,
+                                          _ r5: HeadRow, count: Int, _ out: UnsafeMutablePointer<Float>, stride: Int) {
+    store(r0, out)
+    if count > 1 { store(r1, out + stride) }
+    if count > 2 { store(r2, out + 2 * stride) }
+    if count > 3 { store(r3, out + 3 * stride) }
+    if count > 4 { store(r4, out + 4 * stride) }
+    if count > 5 { store(r5, out + 5 * stride) }
+}
+
 /// Stores the first `count` (≤ 16) of `keys` at `p`.
 @inline(__always) private func storeKeys(_ keys: KeyLanes, _ p: UnsafeMutablePointer<Float>, count: Int) {
     if count == 16 { UnsafeMutableRawPointer(p).storeBytes(of: keys, as: KeyLanes.self) }
@@ -105,12 +116,7 @@ package func causalMix(_ out: UnsafeMutablePointer<Float>, outStride: Int, _ p: 
             z4.addProduct(p4[m], xm); z5.addProduct(p5[m], xm)
         }
         if rows > 5 { z5.addProduct(p5[n0 + 5], loadHeadRow(x + (n0 + 5) * xStride)) }
-        store(z0, out + n0 * outStride)
-        if rows > 1 { store(z1, out + (n0 + 1) * outStride) }
-        if rows > 2 { store(z2, out + (n0 + 2) * outStride) }
-        if rows > 3 { store(z3, out + (n0 + 3) * outStride) }
-        if rows > 4 { store(z4, out + (n0 + 4) * outStride) }
-        if rows > 5 { store(z5, out + (n0 + 5) * outStride) }
+        storeBlock(z0, z1, z2, z3, z4, z5, count: rows, out + n0 * outStride, stride: outStride)
         n0 += 6
     }
 }
@@ -157,12 +163,7 @@ package func causalTransposedMix(_ out: UnsafeMutablePointer<Float>, outStride: 
             y3.addProduct(row[3], xn); y4.addProduct(row[4], xn); y5.addProduct(row[5], xn)
             n += 1
         }
-        store(y0, out + m0 * outStride)
-        if columns > 1 { store(y1, out + (m0 + 1) * outStride) }
-        if columns > 2 { store(y2, out + (m0 + 2) * outStride) }
-        if columns > 3 { store(y3, out + (m0 + 3) * outStride) }
-        if columns > 4 { store(y4, out + (m0 + 4) * outStride) }
-        if columns > 5 { store(y5, out + (m0 + 5) * outStride) }
+        storeBlock(y0, y1, y2, y3, y4, y5, count: columns, out + m0 * outStride, stride: outStride)
         m0 += 6
     }
 }
