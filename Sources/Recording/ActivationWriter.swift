@@ -253,6 +253,7 @@ public final class ActivationWriter {
         do {
             batch = try run(sink)  // its own errors (a bad position, a model error) pass unchanged
         } catch {
+            sink.drain()  // no HDF5 call while the sink's queue may still write
             dropHookRows()
             throw error
         }

@@ -135,6 +135,11 @@ public struct Recorder {
                 }
             }
         }
+        if case .file(let sink) = destination, let last = HookPoints(layers: model.config.layers).names.last {
+            // The sink writes while the pass goes on; the next pass reuses the buffers it reads,
+            // so every pass ends by waiting for its writes (the last hook fires after the others).
+            try hookSet.read(last) { _, _ in sink.drain() }
+        }
         let run = try model.run(tokens: block.ids, batch: n, length: L, iterations: expansion.iterations, hooks: hookSet)
         let perIteration = L * Factor.count
         var tokens = [Int32](repeating: 0, count: n * T * perIteration)

@@ -73,6 +73,35 @@ let provenance = ActivationFileProvenance(command: "lens run rt.probe", modelPat
         }
     }
 
+    /// Uncompressed full tensors are written from the forward pass's own buffers on a queue of
+    /// their own (HookSink). With every write held back 20 ms, a write that outlived its pass
+    /// would record the next iteration's values (the pattern and embedding buffers are reused
+    /// every iteration); the file must still equal a direct forward pass, iteration by iteration.
+    @Test func queuedWritesRecordEachIterationsOwnValues() throws {
+        try withTemporaryDirectory { dir in
+            let (recorder, model) = try makeRecorder(batch: 4)
+            let path = dir + "/dump.h5"
+            let writer = try recorder.makeWriter(path: path, overwrite: false, provenance: provenance, compression: nil)
+            #expect(writer.writesHooksInPlace)
+            HookSink.delayBeforeWrite = 0.02
+            defer { HookSink.delayBeforeWrite = 0 }
+            #expect(try recorder.record(into: writer) == .complete(sequences: 8))
+            let reader = try ActivationReader(path: path, requireComplete: true)
+            defer { reader.close() }
+            let block = recorder.expansion.batch(0..<8)
+            let hooks = Hooks(config: model.config)
+            var direct: [String: [Int: Tensor]] = [:]
+            try hooks.observe("*") { event, tensor in direct[event.name, default: [:]][event.iteration] = tensor }
+            _ = try model.run(tokens: block.ids, batch: 8, length: block.length, iterations: 2, hooks: hooks)
+            for hook in reader.hooks {
+                for t in [0, 1] {
+                    let expected = try #require(direct[hook]?[t])
+                    #expect(try reader.activations(hook, iteration: t).maxAbsDifference(expected) < 1e-5, "\(hook) iteration \(t)")
+                }
+            }
+        }
+    }
+
     @Test func writerReaderRoundTripEqualsADirectForwardPass() throws {
         try withTemporaryDirectory { dir in
             let (recorder, model) = try makeRecorder()
