@@ -17,6 +17,14 @@ let builtForV3: [SwiftSetting] = portable ? [] : [.define("LATENTLENS_X86_64_V3"
 // the Transformer module calls only on a CPU that has it (Sources/KernelsAVX512/KernelsAVX512.swift).
 let avx512ISA: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
 let callsAVX512Kernels: [SwiftSetting] = portable ? [] : [.define("LATENTLENS_AVX512_KERNELS")]
+// Whether the CPU the build targets has fused multiply-adds: x86-64-v3 has, baseline x86-64 has
+// not (Swift then calls a library fmaf for every lane, and the kernels that use them are slower
+// than the alternatives), arm64 has.
+#if arch(x86_64)
+let fusedMultiplyAdd: [SwiftSetting] = portable ? [] : [.define("LATENTLENS_FMA")]
+#else
+let fusedMultiplyAdd: [SwiftSetting] = [.define("LATENTLENS_FMA")]
+#endif
 
 // Hot numeric code is compiled without runtime exclusivity checks and, in release builds,
 // without overflow/bounds traps: the kernels index through unsafe buffers they size themselves.
@@ -45,7 +53,7 @@ let package = Package(
         .target(name: "GraphTask"),
         .target(name: "KernelsAVX512", swiftSettings: uncheckedMath + avx512ISA),
         .target(name: "Transformer", dependencies: ["CBLAS", "HDF5", "GraphTask", "Outputs", "KernelsAVX512"],
-                swiftSettings: fastMath + callsAVX512Kernels),
+                swiftSettings: fastMath + callsAVX512Kernels + fusedMultiplyAdd),
         .target(name: "Training", dependencies: ["GraphTask", "Transformer", "HDF5"], swiftSettings: fastMath),
         .target(name: "Probes", dependencies: ["GraphTask"]),
         .target(name: "Recording", dependencies: ["HDF5", "Transformer", "GraphTask", "Probes", "Outputs"],

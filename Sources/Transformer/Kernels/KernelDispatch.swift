@@ -8,6 +8,16 @@ import KernelsAVX512
 // the causal products get 32 vector registers (≈ 10 % faster in isolation). docs/benchmarks.md
 // has the measurements; both copies compute the same bits (Tests/TransformerTests/KernelDispatchTests.swift).
 
+/// Whether the causal products of Kernels/CausalProducts.swift serve heads of their width: only
+/// where the build's CPU has fused multiply-adds (Package.swift, LATENTLENS_FMA). Built for
+/// baseline x86-64 (LATENTLENS_PORTABLE) each of their multiply-adds would be a library call, and
+/// OpenBLAS over the whole square is far faster.
+#if LATENTLENS_FMA
+let causalKernelsAreFast = true
+#else
+let causalKernelsAreFast = false
+#endif
+
 /// Which copy of the leaf kernels this process runs.
 public enum LeafKernels {
     /// Whether the AVX-512 copies run: the build has them (not LATENTLENS_PORTABLE, x86-64), this

@@ -34,7 +34,8 @@ struct AttentionShape {
 /// which is what the backward pass and the hooks need. Its `attentionTemperature` τ divides every
 /// score (s/τ before the softmax); `scores` then holds the divided scores the softmax saw.
 /// Heads of width 16 take the content products from Kernels/CausalProducts.swift unless
-/// `causalKernels` is false (tests compare the two); other widths always use OpenBLAS.
+/// `causalKernels` is false (tests compare the two) or the build lacks fused multiply-adds
+/// (`causalKernelsAreFast`); other widths always use OpenBLAS.
 ///
 /// With `wholePattern` false and the causal kernels, the pattern's zeros above the diagonal are
 /// not written (what is there has no meaning): nothing but a hook reads them, and the backward
@@ -49,7 +50,7 @@ func relativeAttentionForward(z: UnsafeMutablePointer<Float>, pattern: UnsafeMut
     let L = shape.length, D = shape.width, Dh = shape.headWidth, W = shape.window, H = shape.heads
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
-    let causal = causalKernels && Dh == causalHeadWidth
+    let causal = causalKernels && Dh == causalHeadWidth && causalKernelsAreFast
     // Whether the zeros above the diagonal are written: OpenBLAS reads the whole square.
     let upperZeros = wholePattern || !causal
     // FLOPs of one item's L × L × Dh product and of one L × W × Dh relative-position product.
@@ -143,7 +144,7 @@ func relativeAttentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutabl
     let scale = shape.scale(temperature: dropout?.attentionTemperature ?? 1)
     let partialK = dRelScratch, partialQ = dRelScratch + B * W * D
     let dropping = (dropout?.attentionRate ?? 0) > 0 ? dropout : nil
-    let causal = causalKernels && Dh == causalHeadWidth
+    let causal = causalKernels && Dh == causalHeadWidth && causalKernelsAreFast
     let contentFlops = 2 * Double(L * L * Dh), relativeFlops = 2 * Double(L * W * Dh)
     let tasks = min(ComputeThreads.count, B * H)
     // Each task's Σ c_r·H, added in task order afterwards so the sum does not depend on timing.

@@ -5,7 +5,7 @@
 // |r| ≤ ln 2 / 2 (ln 2 in two parts, so that r is exact), exp(r) by Cephes's polynomial
 // (relative error below 2e-7, checked in Tests/TransformerTests/ExponentialTests.swift), and 2ⁿ
 // put into the exponent bits. Plain IEEE operations (a fused multiply-add is one too, rounded
-// once), so the same bits on every machine. Inputs
+// once), so the same bits on every machine of one build kind. Inputs
 // are clamped at −80 as before: exp(−80) ≈ 2e-35 is 0 next to the row's largest weight, 1, and
 // every result stays a normal float.
 
@@ -40,25 +40,48 @@ private func exponential(_ input: SIMD8<Float>) -> SIMD8<Float> {
     let x = input.replacing(with: -80, where: input .< -80)
     // t + 1.5·2²³ rounds t to an integer n, which lands in the low bits of the sum's pattern.
     let magic: Float = 12_582_912
-    // Fused multiply-adds (x86-64-v3, Package.swift): the Horner chain is one instruction a step
-    // instead of two, 0.75 → 0.52 ns a weight over a 256-row triangle.
-    @inline(__always) func fma(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: Float) -> SIMD8<Float> {
-        SIMD8(repeating: c).addingProduct(a, b)
-    }
-    let shifted = fma(x, SIMD8(repeating: 1.442_695_04), magic)
+    let shifted = multiplyAdd(x, 1.442_695_04, magic)
     let n = shifted - magic
-    let r = x.addingProduct(n, SIMD8(repeating: -0.693_359_375)).addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))
+    let r = multiplyAdd(n, 2.121_944_4e-4, multiplyAdd(n, -0.693_359_375, x))
     var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-    p = fma(p, r, 1.398_199_950_7e-3)
-    p = fma(p, r, 8.333_451_907_3e-3)
-    p = fma(p, r, 4.166_579_589_4e-2)
-    p = fma(p, r, 1.666_666_545_9e-1)
-    p = fma(p, r, 5.000_000_120_1e-1)
-    p = (r + 1).addingProduct(p, r * r)
+    p = multiplyAdd(p, r, 1.398_199_950_7e-3)
+    p = multiplyAdd(p, r, 8.333_451_907_3e-3)
+    p = multiplyAdd(p, r, 4.166_579_589_4e-2)
+    p = multiplyAdd(p, r, 1.666_666_545_9e-1)
+    p = multiplyAdd(p, r, 5.000_000_120_1e-1)
+    p = multiplyAdd(p, r * r, r + 1)
     // 2ⁿ: n + 127 in the exponent field (n ≥ −116 here, so a normal float).
     let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
     return p * scale
+}
+
+/// a · b + c in each lane: one fused multiply-add where the build's CPU has them (Package.swift,
+/// LATENTLENS_FMA: the Horner chain above is then one instruction a step instead of two, 0.75 →
+/// 0.52 ns a weight over a 256-row triangle), else a product and a sum (a library fmaf a lane
+/// would be far slower).
+@inline(__always)
+private func multiplyAdd(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
+    #if LATENTLENS_FMA
+    c.addingProduct(a, b)
+    #else
+    a * b + c
+    #endif
+}
+
+@inline(__always)
+private func multiplyAdd(_ a: SIMD8<Float>, _ b: Float, _ c: Float) -> SIMD8<Float> {
+    multiplyAdd(a, SIMD8(repeating: b), SIMD8(repeating: c))
+}
+
+@inline(__always)
+private func multiplyAdd(_ a: SIMD8<Float>, _ b: Float, _ c: SIMD8<Float>) -> SIMD8<Float> {
+    multiplyAdd(a, SIMD8(repeating: b), c)
+}
+
+@inline(__always)
+private func multiplyAdd(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: Float) -> SIMD8<Float> {
+    multiplyAdd(a, b, SIMD8(repeating: c))
 }
 
 /// The largest of `row[0 ..< count]` (count ≥ 1), eight lanes at a time: a maximum does not
