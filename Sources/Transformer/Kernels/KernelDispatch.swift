@@ -34,7 +34,15 @@ public enum LeafKernels {
     }()
 
     /// What runs, in a few words (for `lens bench`).
-    public static var description: String { usesAVX512 ? "AVX-512 (x86-64-v4) leaf kernels" : "x86-64-v3 leaf kernels" }
+    public static var description: String {
+        #if LATENTLENS_AVX512_KERNELS
+        return usesAVX512 ? "AVX-512 (x86-64-v4) leaf kernels" : "x86-64-v3 leaf kernels"
+        #elseif arch(x86_64)
+        return "baseline x86-64 kernels (LATENTLENS_PORTABLE build)"
+        #else
+        return "kernels built for this architecture"
+        #endif
+    }
 }
 
 @inline(__always)
