@@ -37,6 +37,13 @@ func parallelItems(_ count: Int, _ body: (Int) -> Void) {
     DispatchQueue.concurrentPerform(iterations: count, execute: body)
 }
 
+/// Runs `body` with the kernels it calls on this thread restricted to one core (for `lens bench
+/// --profile`'s forward pass, whose rows are then plain time rather than a mix of wall and
+/// per-thread time).
+public func onOneCore<T>(_ body: () throws -> T) rethrows -> T {
+    try ComputeThreads.limited(to: 1, body)
+}
+
 /// The number of cores the kernels use (all of them unless LATENTLENS_THREADS says otherwise).
 enum ComputeThreads {
     /// Cores of the whole process.

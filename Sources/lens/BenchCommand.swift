@@ -18,7 +18,7 @@ enum BenchCommand: LensCommand {
         lens train, and as one block), HDF5 append throughput, and cblas_sgemm's own GFLOP/s on a 1024³ product as the machine's ceiling.
         With --python, also runs benchmarks/pytorch_reference.py with that interpreter and prints
         both side by side with ratios. Under the table, the three targets measured side by side
-        (--targets: only those); --profile: where one training step's time goes.
+        (--targets: only those); --profile: where a training step's and a forward pass's time goes.
         """)
 
     struct Options: CommandOptions {
@@ -26,7 +26,7 @@ enum BenchCommand: LensCommand {
         let quick = Option(flag: "--quick", help: "fewer shapes and repetitions")
         let python = Option<String?>("--python", "PY", help: "python with torch, numpy and h5py for the side-by-side run")
         let targets = Option(flag: "--targets", help: "only measure the three targets side by side: the training step's and forward 32 × 256's GFLOP/s against sgemm's, recording against the plain forward pass; with --python, also LatentLens's HDF5 appends and h5py's, alternately")
-        let profile = Option(flag: "--profile", help: "only time one training step of the authors' recipe kernel by kernel (GEMMs, attention, softmax, LayerNorm, dropout, optimizer, data) and print where its time goes")
+        let profile = Option(flag: "--profile", help: "only time one training step of the authors' recipe, then one forward pass of 32 × 256 on one core, kernel by kernel (GEMMs, attention, softmax, LayerNorm, dropout, optimizer, data), and print where their time goes")
     }
 
     /// What a bench run measured: figures by key (for JSON and the side-by-side table) and the
@@ -68,6 +68,8 @@ enum BenchCommand: LensCommand {
         let model = try Model.randomlyInitialised(config: .paper, seed: 1)
         if a[\.profile] {
             profileTrainingStep(model: model, repetitions: quick ? 3 : 5)
+            print("")
+            try profileForward(model: model, repetitions: quick ? 3 : 5)
             return
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lens-bench-\(getpid())")

@@ -130,6 +130,47 @@ extension BenchCommand {
         print(String(format: "GFLOP counts what each product computes (2·m·n·k); GFLOP/s is over both cores, to compare with sgemm's. %.0f timed spans a step (with the profiler off, each is one test of a flag).", spans))
     }
 
+    /// `lens bench --profile`, second part: where one forward pass of 32 × 256 (the forward
+    /// target's shape) spends its time, on one core so that every row is that core's time (on
+    /// two, the GEMMs, the attention and the row-wise kernels split evenly over both cores).
+    static func profileForward(model: Model, repetitions: Int) throws {
+        let (batch, length) = (32, 256)
+        let ids = benchTokens(model.config, batch: batch, length: length)
+        func pass() throws { _ = try onOneCore { try model.run(tokens: ids, batch: batch, length: length, iterations: 1) } }
+        try pass()  // warm-up: the buffers
+        var plain = Double.infinity, profiled = Double.infinity
+        var best = Profiler.totals()
+        for _ in 0..<repetitions {
+            plain = min(plain, try seconds { try pass() })
+            Profiler.reset()
+            Profiler.isEnabled = true
+            let t = try seconds { try pass() }
+            Profiler.isEnabled = false
+            if t < profiled { profiled = t; best = Profiler.totals() }
+        }
+        let flops = Double(batch * length) * forwardFlopsPerToken(model.config, length: length)
+        let core = sgemmGflops(repetitions: 3) / 2
+        print(String(format: "profile of one forward pass of 32 × 256 (Model.run, one iteration, every readout and its argmax) on one core, %@; best of %d",
+                     LeafKernels.description, repetitions))
+        print(String(format: "pass %.3f s without the profiler, %.3f s with it; %.1f GFLOP/s (%.1f GFLOP) = %.2f of one core's share of sgemm 1024³ (%.1f GFLOP/s, this run)",
+                     plain, profiled, flops / plain / 1e9, flops / 1e9, flops / plain / 1e9 / core, core))
+        var table: [(String, Double, Double)] = Profiler.Region.allCases.compactMap { r in
+            let time = best.seconds(r)
+            return time > 0 ? ("\(r)", time, best.flops(r)) : nil
+        }
+        let accounted = table.reduce(0) { $0 + $1.1 }
+        table.sort { $0.1 > $1.1 }
+        table.append(("rest (argmax, token copies, hooks' checks)", profiled - accounted, 0))
+        print("kernel".padding(toLength: 44, withPad: " ", startingAt: 0) + "     ms  share   GFLOP  GFLOP/s")
+        for (name, time, flops) in table {
+            let rate = flops > 0 ? String(format: "%8.1f", flops / time / 1e9) : "       –"
+            let gflop = flops > 0 ? String(format: "%7.1f", flops / 1e9) : "      –"
+            print(name.padding(toLength: 44, withPad: " ", startingAt: 0)
+                  + String(format: " %6.1f  %4.1f%%  ", time * 1e3, 100 * time / profiled) + gflop + " " + rate)
+        }
+        print("GFLOP counts what each product computes (the causal kernels' half of L × L counted whole, as in the useful count); GFLOP/s is one core's, to compare with one core's share of sgemm.")
+    }
+
     /// Seconds `body` takes once.
     static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
