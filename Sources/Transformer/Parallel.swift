@@ -44,6 +44,10 @@ public func onOneCore<T>(_ body: () throws -> T) rethrows -> T {
     try ComputeThreads.limited(to: 1, body)
 }
 
+/// The number of cores the kernels called on this thread split their work over (all of them
+/// unless LATENTLENS_THREADS says otherwise): `lens bench`'s sgemm ceiling over one of them.
+public var computeCores: Int { ComputeThreads.count }
+
 /// The number of cores the kernels use (all of them unless LATENTLENS_THREADS says otherwise).
 enum ComputeThreads {
     /// Cores of the whole process.

@@ -84,18 +84,7 @@ extension BenchCommand {
     /// `lens bench --profile`: where one training step's time goes, kernel by kernel.
     static func profileTrainingStep(model: Model, repetitions: Int) {
         let step = AuthorsTrainingStep(model: model)
-        step.run()  // warm-up: buffers, pool threads
-        // The step without the clock, then with it, alternately; each side's best.
-        var plain = Double.infinity, profiled = Double.infinity
-        var best = Profiler.totals()
-        for _ in 0..<repetitions {
-            plain = min(plain, seconds { step.run() })
-            Profiler.reset()
-            Profiler.isEnabled = true
-            let t = seconds { step.run() }
-            Profiler.isEnabled = false
-            if t < profiled { profiled = t; best = Profiler.totals() }
-        }
+        let (plain, profiled, best) = profiledBest(repetitions: repetitions) { step.run() }
         let sgemm = sgemmGflops(repetitions: 3)
         let shards = Double(min(step.backprop.shards, step.sequences))
         print(String(format: "profile of one training step: the authors' recipe (32 graphs of 32 nodes, every iteration, all factors, dropout 0.1 and attention dropout 0.1), %d sequences padded to %d, %d real tokens, %.0f shards, %@; best of %d",
@@ -136,20 +125,11 @@ extension BenchCommand {
     static func profileForward(model: Model, repetitions: Int) throws {
         let (batch, length) = (32, 256)
         let ids = benchTokens(model.config, batch: batch, length: length)
-        func pass() throws { _ = try onOneCore { try model.run(tokens: ids, batch: batch, length: length, iterations: 1) } }
-        try pass()  // warm-up: the buffers
-        var plain = Double.infinity, profiled = Double.infinity
-        var best = Profiler.totals()
-        for _ in 0..<repetitions {
-            plain = min(plain, try seconds { try pass() })
-            Profiler.reset()
-            Profiler.isEnabled = true
-            let t = try seconds { try pass() }
-            Profiler.isEnabled = false
-            if t < profiled { profiled = t; best = Profiler.totals() }
+        let (plain, profiled, best) = try profiledBest(repetitions: repetitions) {
+            _ = try onOneCore { try model.run(tokens: ids, batch: batch, length: length, iterations: 1) }
         }
         let flops = Double(batch * length) * forwardFlopsPerToken(model.config, length: length)
-        let core = sgemmGflops(repetitions: 3) / 2
+        let core = sgemmGflops(repetitions: 3) / Double(computeCores)
         print(String(format: "profile of one forward pass of 32 × 256 (Model.run, one iteration, every readout and its argmax) on one core, %@; best of %d",
                      LeafKernels.description, repetitions))
         print(String(format: "pass %.3f s without the profiler, %.3f s with it; %.1f GFLOP/s (%.1f GFLOP) = %.2f of one core's share of sgemm 1024³ (%.1f GFLOP/s, this run)",
@@ -169,6 +149,25 @@ extension BenchCommand {
                   + String(format: " %6.1f  %4.1f%%  ", time * 1e3, 100 * time / profiled) + gflop + " " + rate)
         }
         print("GFLOP counts what each product computes (the causal kernels' half of L × L counted whole, as in the useful count); GFLOP/s is one core's, to compare with one core's share of sgemm.")
+    }
+
+    /// Runs `body` once to warm up (buffers, pool threads), then `repetitions` times without the
+    /// profiler's clock and with it, alternately: each side's best time, and the totals of the
+    /// best profiled run.
+    static func profiledBest(repetitions: Int, _ body: () throws -> Void) rethrows
+        -> (plain: Double, profiled: Double, totals: Profiler.Totals) {
+        try body()
+        var plain = Double.infinity, profiled = Double.infinity
+        var best = Profiler.totals()
+        for _ in 0..<repetitions {
+            plain = min(plain, try seconds(body))
+            Profiler.reset()
+            Profiler.isEnabled = true
+            let t = try seconds(body)
+            Profiler.isEnabled = false
+            if t < profiled { profiled = t; best = Profiler.totals() }
+        }
+        return (plain, profiled, best)
     }
 
     /// Seconds `body` takes once.
